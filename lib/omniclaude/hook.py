@@ -1,0 +1,73 @@
+"""The capture hook: turns one Claude Code hook firing into a `claude_hook` event in the spool.
+
+Contract: reads all of stdin, records one event, prints nothing on stdout, returns 0 whatever happens
+(empty or invalid input, invalid UTF-8, huge input, an unwritable disk). Input that is not a JSON object is
+still recorded, with an `error` and the start of the raw text; an event that cannot be written at all is
+reported on stderr. Standard library only: no pydantic, no Kafka, no network.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from omniclaude import _fastjson
+from omniclaude.logger import get_logger
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+RAW_PREVIEW_CHARS = 4096
+_OPTIONAL_STRINGS = ("prompt_id", "tool_use_id", "tool_name", "agent_id", "agent_type")
+
+
+def parse_input(data: bytes) -> tuple[dict[str, object], str | None, str | None]:
+    """Returns (hook input object, error, raw preview); the object is {} when the input is unusable."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return {}, f"input is not UTF-8 ({exc.reason} at byte {exc.start})", data[:RAW_PREVIEW_CHARS].decode("utf-8", "replace")
+    if not text.strip():
+        return {}, "empty input", None
+    try:
+        value = _fastjson.loads(text)
+    except (ValueError, RecursionError) as exc:
+        return {}, f"input is not JSON: {str(exc)[:200]}", text[:RAW_PREVIEW_CHARS]
+    if not isinstance(value, dict):
+        return {}, f"input is JSON {type(value).__name__}, not an object", text[:RAW_PREVIEW_CHARS]
+    return value, None, None
+
+
+def build_payload(hook_input: dict[str, object], event_name: str | None, error: str | None, raw: str | None) -> dict[str, object]:
+    """Returns the `claude_hook` payload for one firing; unknown event names are kept as given."""
+    given = hook_input.get("hook_event_name")
+    name = given if isinstance(given, str) and given else event_name or "unknown"
+    payload: dict[str, object] = {"hook_event_name": name}
+    for key in _OPTIONAL_STRINGS:
+        value = hook_input.get(key)
+        payload[key] = value if isinstance(value, str) else None
+    payload["success"] = True if name == "PostToolUse" else False if name == "PostToolUseFailure" else None
+    duration = hook_input.get("duration_ms")
+    payload["duration_ms"] = duration if isinstance(duration, int) and not isinstance(duration, bool) else None
+    payload["input"] = hook_input
+    if error is not None:
+        payload["error"] = error
+    if raw is not None:
+        payload["raw"] = raw
+    return payload
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the hook: `capture.py [EVENT_NAME]` with the hook input on stdin. Always returns 0."""
+    try:
+        args = sys.argv[1:] if argv is None else argv
+        data = sys.stdin.buffer.read() if sys.stdin is not None else b""
+        hook_input, error, raw = parse_input(data)
+        payload = build_payload(hook_input, args[0] if args else None, error, raw)
+        get_logger().log_event("claude_hook", payload, source="hook", hook_input=hook_input)
+    except BaseException as exc:  # noqa: BLE001 - the hook must never fail Claude Code
+        try:
+            sys.stderr.write(f"omniclaude: hook failed: {type(exc).__name__}\n")
+        except Exception:  # noqa: BLE001
+            pass
+    return 0

@@ -1,0 +1,351 @@
+"""The local spool: an append-only, crash-safe queue of event lines on disk. Standard library only.
+
+Layout of a spool folder (0700; files 0600):
+  NNNNNNNNNNNNNNNNNNNN.jsonl   segments, numbered in order; writers append to the newest one
+  NNNNNNNNNNNNNNNNNNNN.sealed  a segment the reader closed to writers; deleted once shipped
+  cursor                       "<segment> <offset>": what the reader has shipped (written atomically)
+  dropped.log, errors.log      one line per event dropped by the cap, per line skipped as unreadable
+  forwarder.lock, forwarder.state   held and written by the running forwarder
+
+Writers (`Spool.append`) take an exclusive `flock` on the segment for one `write()` of a whole line, so
+readers never see interleaved lines. A writer killed mid-write can leave a torn tail; the next writer ends
+it with a newline first, so the fragment becomes one unreadable line that the reader skips and counts,
+never a glued pair. A segment is renamed to `.sealed` under its lock before its last bytes are read, and a
+writer re-checks after locking that its file is still the live segment, so nothing lands in a sealed file.
+When a new segment would take the spool over its cap, the oldest segments are dropped and counted.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+
+from omniclaude import _fastjson
+from omniclaude.paths import ensure_dir
+
+SEGMENT_SUFFIX = ".jsonl"
+SEALED_SUFFIX = ".sealed"
+_SEQ_DIGITS = 20
+_MAX_SEGMENT_BYTES = 8 * 1024 * 1024
+_MIN_SEGMENT_BYTES = 64 * 1024
+_FILE_MODE = 0o600
+
+
+class SpoolError(OSError):
+    """The spool could not be written."""
+
+
+def segment_bytes_for(cap: int) -> int:
+    """Returns the segment size used under a spool cap: a sixteenth of it, within [64 KiB, 8 MiB]."""
+    return max(_MIN_SEGMENT_BYTES, min(_MAX_SEGMENT_BYTES, cap // 16))
+
+
+def _segment_name(seq: int, sealed: bool = False) -> str:
+    return f"{seq:0{_SEQ_DIGITS}d}{SEALED_SUFFIX if sealed else SEGMENT_SUFFIX}"
+
+
+def list_segments(directory: str) -> list[tuple[int, str, bool]]:
+    """Returns (sequence, path, sealed) for every segment, oldest first; [] if the folder is missing."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        stem, dot, suffix = name.partition(".")
+        if len(stem) != _SEQ_DIGITS or not stem.isdigit() or f"{dot}{suffix}" not in (SEGMENT_SUFFIX, SEALED_SUFFIX):
+            continue
+        found.append((int(stem), os.path.join(directory, name), suffix == "sealed"))
+    found.sort()
+    return found
+
+
+def append_log(path: str, fields: list[str]) -> None:
+    """Appends one space-separated line (time first) to a counter log; raises OSError."""
+    line = " ".join([f"{time.time():.3f}", *(field.replace("\n", " ") for field in fields)]) + "\n"
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, _FILE_MODE)
+    try:
+        os.write(fd, line.encode("utf-8", "replace"))
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+class Spool:
+    """One spool folder. Cheap to construct: nothing is touched until the first `append`."""
+
+    def __init__(self, directory: str, max_bytes: int = 512 * 1024 * 1024, segment_bytes: int | None = None) -> None:
+        self.directory = directory
+        self.max_bytes = max_bytes
+        self.segment_bytes = segment_bytes or segment_bytes_for(max_bytes)
+        self._ready = False
+
+    def path(self, name: str) -> str:
+        """Returns the path of a file inside the spool folder."""
+        return os.path.join(self.directory, name)
+
+    def ensure(self) -> None:
+        """Creates the folder (0700) if needed and checks that it is writable; raises OSError."""
+        if self._ready:
+            return
+        ensure_dir(self.directory)
+        if not os.access(self.directory, os.W_OK | os.X_OK):
+            raise PermissionError(f"spool folder is not writable: {self.directory}")
+        self._ready = True
+
+    def append(self, line: bytes) -> None:
+        """Appends one complete line (it must end in a newline and hold no other). Raises OSError."""
+        self.ensure()
+        for _attempt in range(16):
+            segments = [seg for seg in list_segments(self.directory) if not seg[2]]
+            if not segments:
+                self._create(1 + max((seq for seq, _p, _s in list_segments(self.directory)), default=0))
+                continue
+            seq, path, _sealed = segments[-1]
+            if self._append_to(seq, path, line):
+                return
+        raise SpoolError(f"spool is busy: {self.directory}")
+
+    def _append_to(self, seq: int, path: str, line: bytes) -> bool:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            size = os.fstat(fd).st_size
+            try:
+                if os.stat(path).st_ino != os.fstat(fd).st_ino:
+                    return False
+            except FileNotFoundError:
+                return False
+            if size and size + len(line) > self.segment_bytes:
+                self._create(seq + 1)
+                return False
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line
+            _write_all(fd, line)
+            return True
+        finally:
+            os.close(fd)
+
+    def _create(self, seq: int) -> None:
+        try:
+            fd = os.open(self.path(_segment_name(seq)), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, _FILE_MODE)
+        except FileExistsError:
+            return
+        os.close(fd)
+        self._enforce_cap()
+
+    def _enforce_cap(self) -> None:
+        segments = list_segments(self.directory)
+        sizes = []
+        for seq, path, sealed in segments:
+            try:
+                sizes.append((seq, path, sealed, os.path.getsize(path)))
+            except OSError:
+                continue
+        total = sum(size for *_rest, size in sizes)
+        for _seq, path, _sealed, size in sizes[:-1]:
+            if total <= self.max_bytes:
+                break
+            try:
+                with open(path, "rb") as handle:
+                    events = handle.read().count(b"\n")
+                os.unlink(path)
+            except OSError:
+                continue
+            total -= size
+            append_log(self.path("dropped.log"), [str(events), str(size), os.path.basename(path)])
+
+
+class Position:
+    """A place in the spool: a segment number and a byte offset inside it."""
+
+    __slots__ = ("offset", "seq")
+
+    def __init__(self, seq: int, offset: int) -> None:
+        self.seq = seq
+        self.offset = offset
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Position) and (self.seq, self.offset) == (other.seq, other.offset)
+
+    def __hash__(self) -> int:
+        return hash((self.seq, self.offset))
+
+    def __repr__(self) -> str:
+        return f"Position({self.seq}, {self.offset})"
+
+
+class Batch:
+    """Events read from the spool: parsed envelopes in spool order, and where reading stopped."""
+
+    __slots__ = ("end", "events", "skipped")
+
+    def __init__(self, events: list[dict[str, object]], end: Position, skipped: int) -> None:
+        self.events = events
+        self.end = end
+        self.skipped = skipped
+
+
+class SpoolReader:
+    """Reads a spool in order and remembers what was shipped. One reader per spool (the forwarder).
+
+    `read()` returns the next events after the cursor; `commit(batch.end)` records them as shipped and
+    deletes finished segments. Nothing is consumed until it is committed, so a crash re-reads at most
+    the uncommitted batch. Unreadable lines (torn, not JSON, not an object with an event_id) are skipped
+    and counted in errors.log. Raises OSError when the spool cannot be read.
+    """
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self._cursor_path = os.path.join(directory, "cursor")
+        self.cursor = self._load_cursor()
+
+    def _load_cursor(self) -> Position:
+        try:
+            with open(self._cursor_path, encoding="ascii") as handle:
+                seq, offset = handle.read().split()
+            return Position(int(seq), int(offset))
+        except FileNotFoundError:
+            return Position(0, 0)
+        except (ValueError, UnicodeDecodeError):
+            append_log(os.path.join(self.directory, "errors.log"), ["cursor", "unreadable cursor file, starting over"])
+            return Position(0, 0)
+
+    def _current(self) -> tuple[int, str, bool, list[tuple[int, str, bool]]] | None:
+        segments = list_segments(self.directory)
+        if not segments:
+            return None
+        if segments[-1][0] < self.cursor.seq:
+            self.cursor = Position(0, 0)
+        for seq, path, sealed in segments:
+            if seq < self.cursor.seq:
+                if sealed:
+                    _unlink_quietly(path)
+                continue
+            if seq > self.cursor.seq:
+                self.cursor = Position(seq, 0)
+            return seq, path, sealed, segments
+        return None
+
+    def seal(self, path: str) -> None:
+        """Closes a live segment to writers: renames it to `.sealed` under its lock. A segment that is
+        gone already (dropped by the cap) is left alone."""
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.rename(path, path[: -len(SEGMENT_SUFFIX)] + SEALED_SUFFIX)
+        except FileNotFoundError:
+            pass
+        finally:
+            os.close(fd)
+
+    def read(self, max_events: int = 5000, max_bytes: int = 4 * 1024 * 1024) -> Batch:
+        """Returns up to `max_events` events after the cursor (possibly none)."""
+        while True:
+            current = self._current()
+            if current is None:
+                return Batch([], self.cursor, 0)
+            seq, path, sealed, segments = current
+            newer_exists = segments[-1][0] > seq
+            try:
+                with open(path, "rb") as handle:
+                    handle.seek(self.cursor.offset)
+                    data = handle.read(max_bytes)
+                    at_eof = len(data) < max_bytes and not handle.read(1)
+            except FileNotFoundError:
+                continue  # sealed or dropped by the cap meanwhile: look again
+            end = data.rfind(b"\n") + 1
+            if sealed and at_eof:
+                end = len(data)
+            if end == 0:
+                if sealed and at_eof:
+                    self._finish(seq, path)
+                    continue
+                if not sealed and newer_exists and at_eof:
+                    self.seal(path)
+                    continue
+                if not at_eof:
+                    end = len(data)  # one line longer than max_bytes: skip it as unreadable
+                else:
+                    return Batch([], self.cursor, 0)
+            return self._parse(seq, data[:end], max_events)
+
+    def _parse(self, seq: int, data: bytes, max_events: int) -> Batch:
+        events: list[dict[str, object]] = []
+        skipped = 0
+        offset = self.cursor.offset
+        errors = os.path.join(self.directory, "errors.log")
+        start = 0
+        while start < len(data) and len(events) < max_events:
+            stop = data.find(b"\n", start)
+            stop = len(data) if stop < 0 else stop
+            raw = data[start:stop]
+            start = stop + 1
+            if not raw.strip():
+                continue
+            try:
+                event = _fastjson.loads(raw.decode("utf-8"))
+                if not isinstance(event, dict) or not isinstance(event.get("event_id"), str):
+                    raise ValueError("not an event")
+            except ValueError as exc:
+                skipped += 1
+                append_log(errors, ["unreadable-line", _segment_name(seq), str(offset + start - len(raw) - 1), str(exc)[:200]])
+                continue
+            events.append(event)
+        return Batch(events, Position(seq, offset + min(start, len(data))), skipped)
+
+    def _finish(self, seq: int, sealed_path: str) -> None:
+        _unlink_quietly(sealed_path)
+        self.commit(Position(seq + 1, 0))
+
+    def commit(self, end: Position) -> None:
+        """Records everything before `end` as shipped (atomically) and deletes finished segments."""
+        tmp = self._cursor_path + ".tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, _FILE_MODE)
+        try:
+            _write_all(fd, f"{end.seq} {end.offset}\n".encode("ascii"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, self._cursor_path)
+        self.cursor = end
+
+    def pending(self) -> tuple[int, int, str | None]:
+        """Returns (events, bytes, first pending line) after the cursor; cheap enough for `status`."""
+        events = size = 0
+        first: str | None = None
+        for seq, path, _sealed in list_segments(self.directory):
+            if seq < self.cursor.seq:
+                continue
+            start = self.cursor.offset if seq == self.cursor.seq else 0
+            try:
+                with open(path, "rb") as handle:
+                    handle.seek(start)
+                    data = handle.read()
+            except OSError:
+                continue
+            size += len(data)
+            events += data.count(b"\n")
+            if first is None and data.strip():
+                first = data.split(b"\n", 1)[0].decode("utf-8", "replace")
+        return events, size, first
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
