@@ -7,7 +7,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 
 try:
     from omniclaude.hook import main
-except BaseException:  # noqa: BLE001 - a broken install must not break Claude Code
+except BaseException:
     sys.stderr.write("omniclaude: cannot import the capture hook\n")
     os._exit(0)
 os._exit(main())

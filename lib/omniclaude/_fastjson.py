@@ -31,9 +31,11 @@ class _ScannerContext:
 try:
     import _json
 
-    _scan: Callable[[str, int], tuple[object, int]] | None = _json.make_scanner(_ScannerContext())
+    _scan: Callable[[str, int], tuple[object, int]] | None = _json.make_scanner(
+        _ScannerContext()  # type: ignore[arg-type]  # the C scanner reads attributes, like json.JSONDecoder
+    )
     _encode: Callable[[object, int], list[str]] | None = _json.make_encoder(
-        None, None, _json.encode_basestring, None, ":", ",", False, False, True
+        None, None, _json.encode_basestring, None, ":", ",", False, False, True  # type: ignore[arg-type]
     )
 except (ImportError, AttributeError):  # pragma: no cover - interpreters without the accelerator
     _scan = None

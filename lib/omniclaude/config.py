@@ -27,7 +27,8 @@ SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 # name, type, default, secret, description
 FIELDS: tuple[tuple[str, type, object, bool, str], ...] = (
     ("home", str, None, False, "One folder for all of omniclaude's files, instead of the platform's user dirs."),
-    ("kafka_bootstrap_servers", str, None, False, "Kafka bootstrap servers (host:port,...). Unset: events wait in the spool."),
+    ("kafka_bootstrap_servers", str, None, False,
+     "Kafka bootstrap servers (host:port,...). Unset: events wait in the spool."),
     ("kafka_security_protocol", str, "PLAINTEXT", False, "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."),
     ("kafka_sasl_mechanism", str, None, False, "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512."),
     ("kafka_sasl_username", str, None, False, "SASL user name."),

@@ -14,7 +14,11 @@ import time
 
 from omniclaude import _fastjson
 
-SCHEMA_VERSION = 1
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
+
+SCHEMA_VERSION: Final = 1
 SOURCES = ("hook", "skill", "logger")
 TRUNCATION_MARKER = "…[truncated {} bytes]"
 

@@ -26,7 +26,8 @@ def parse_input(data: bytes) -> tuple[dict[str, object], str | None, str | None]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return {}, f"input is not UTF-8 ({exc.reason} at byte {exc.start})", data[:RAW_PREVIEW_CHARS].decode("utf-8", "replace")
+        preview = data[:RAW_PREVIEW_CHARS].decode("utf-8", "replace")
+        return {}, f"input is not UTF-8 ({exc.reason} at byte {exc.start})", preview
     if not text.strip():
         return {}, "empty input", None
     try:
@@ -38,7 +39,9 @@ def parse_input(data: bytes) -> tuple[dict[str, object], str | None, str | None]
     return value, None, None
 
 
-def build_payload(hook_input: dict[str, object], event_name: str | None, error: str | None, raw: str | None) -> dict[str, object]:
+def build_payload(
+    hook_input: dict[str, object], event_name: str | None, error: str | None, raw: str | None
+) -> dict[str, object]:
     """Returns the `claude_hook` payload for one firing; unknown event names are kept as given."""
     given = hook_input.get("hook_event_name")
     name = given if isinstance(given, str) and given else event_name or "unknown"
@@ -65,9 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         hook_input, error, raw = parse_input(data)
         payload = build_payload(hook_input, args[0] if args else None, error, raw)
         get_logger().log_event("claude_hook", payload, source="hook", hook_input=hook_input)
-    except BaseException as exc:  # noqa: BLE001 - the hook must never fail Claude Code
+    except BaseException as exc:
         try:
             sys.stderr.write(f"omniclaude: hook failed: {type(exc).__name__}\n")
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
     return 0

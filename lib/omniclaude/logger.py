@@ -9,9 +9,9 @@ the call returns None. Standard library only.
 
 from __future__ import annotations
 
+import _thread
 import os
 import sys
-import _thread
 
 from omniclaude import envelope
 from omniclaude.config import Settings, load_settings_or_defaults
@@ -66,7 +66,8 @@ class EventLogger:
                         fallback.ensure()
                     except OSError:
                         continue
-                    _warn(f"spool folder {primary.directory} is not writable ({first_error.strerror}); using {candidate}")
+                    reason = first_error.strerror or type(first_error).__name__
+                    _warn(f"spool folder {primary.directory} is not writable ({reason}); using {candidate}")
                     self._spool = fallback
                     break
                 else:

@@ -302,7 +302,8 @@ class SpoolReader:
                     raise ValueError("not an event")
             except ValueError as exc:
                 skipped += 1
-                append_log(errors, ["unreadable-line", _segment_name(seq), str(offset + start - len(raw) - 1), str(exc)[:200]])
+                where = str(offset + start - len(raw) - 1)
+                append_log(errors, ["unreadable-line", _segment_name(seq), where, str(exc)[:200]])
                 continue
             events.append(event)
         return Batch(events, Position(seq, offset + min(start, len(data))), skipped)

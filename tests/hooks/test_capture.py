@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from omniclaude.events import ClaudeHookPayload, Envelope
+
 from tests.harness.claude_code import HOOK_EVENTS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -161,7 +161,7 @@ sys.path.insert(0, sys.argv_lib) if False else sys.path.insert(0, LIB)
 from omniclaude.hook import main
 main()
 third_party = sorted(name for name in sys.modules
-                     if name.split(".")[0] not in sys.stdlib_module_names and name.split(".")[0] not in ("omniclaude", "__main__"))
+                     if name.split(".")[0] not in {*sys.stdlib_module_names, "omniclaude", "__main__"})
 ours = sorted(name for name in sys.modules if name.startswith("omniclaude"))
 print(third_party, ours)
 """

@@ -5,8 +5,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from omniclaude.events import ClaudeHookPayload, Envelope
+
 from tests.harness.claude_code import make_recorder_plugin, read_hook_log
 from tests.harness.claude_fixtures import ClaudeSession
 from tests.harness.messages_api import text, tool
@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def spooled(home: Path) -> list[Envelope]:
-    lines = [line for path in sorted((home / "state" / "spool").glob("*.jsonl")) for line in path.read_bytes().splitlines()]
+    segments = sorted((home / "state" / "spool").glob("*.jsonl"))
+    lines = [line for path in segments for line in path.read_bytes().splitlines()]
     return [Envelope.parse_json(line) for line in lines]
 
 

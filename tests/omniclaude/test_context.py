@@ -2,7 +2,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from omniclaude import context
 from omniclaude.context import build_context, find_git_root, project_name, project_path, terminal_id
 

@@ -1,7 +1,6 @@
 import json
 
 import pytest
-
 from omniclaude import _fastjson
 
 SAMPLES = [

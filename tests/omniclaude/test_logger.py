@@ -3,7 +3,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from omniclaude import logger as logger_module
 from omniclaude.config import load_settings
 from omniclaude.events import Envelope
@@ -62,7 +61,9 @@ def test_then_to_the_working_directory(tmp_path: Path, monkeypatch: pytest.Monke
     assert logger.spool.directory == str(tmp_path / ".omniclaude" / "spool")
 
 
-def test_log_event_never_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_log_event_never_raises(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("")
     monkeypatch.setattr(logger_module, "spool_candidates", lambda settings: [str(blocker / "a"), str(blocker / "b")])
@@ -96,7 +97,9 @@ def test_get_logger_is_one_lazily_created_instance(tmp_path: Path, monkeypatch: 
 
 def test_kafka_configured_starts_a_forwarder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[str, str | None]] = []
-    monkeypatch.setattr(logger_module, "ensure_forwarder", lambda spool, python, env: calls.append((spool, python)) or True)
+    monkeypatch.setattr(
+        logger_module, "ensure_forwarder", lambda spool, python, env: calls.append((spool, python)) or True
+    )
     logger = _settings(tmp_path, OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:1", OMNICLAUDE_PYTHON="/py")
     logger.log_event("agent_action", {"x": 1})
     assert calls == [(logger.spool.directory, "/py")]

@@ -4,7 +4,6 @@ from unittest import mock
 
 import platformdirs
 import pytest
-
 from omniclaude.paths import ensure_dir, resolve_dirs
 
 

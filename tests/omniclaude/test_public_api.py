@@ -12,7 +12,8 @@ def test_public_names_are_pinned() -> None:
 def test_importing_the_package_loads_no_third_party_module() -> None:
     code = (
         "import sys, omniclaude\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} - set(sys.stdlib_module_names) - {'omniclaude', '__main__'}))"
+        "names = {m.split('.')[0] for m in sys.modules}\n"
+        "print(sorted(names - set(sys.stdlib_module_names) - {'omniclaude', '__main__'}))"
     )
     result = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True,
                             env={"PYTHONPATH": str(MANIFEST.parents[1] / "lib")})
@@ -23,5 +24,6 @@ def test_version_comes_from_the_plugin_manifest() -> None:
     import json
 
     assert version() == json.loads(MANIFEST.read_text())["version"]
-    result = subprocess.run([sys.executable, "-m", "omniclaude", "--version"], capture_output=True, text=True, check=True)
+    command = [sys.executable, "-m", "omniclaude", "--version"]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == f"omniclaude {version()}"

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from omniclaude import envelope
 from omniclaude.spool import Position, Spool, SpoolReader, list_segments, segment_bytes_for
 
@@ -216,9 +215,11 @@ def test_no_code_uses_a_literal_tmp_path() -> None:
     offenders = []
     for folder in ("lib", "consumer", "hooks", "skills"):
         for path in (root / folder).rglob("*"):
-            if path.is_file() and path.suffix in {".py", ".sh", ""} and "__pycache__" not in path.parts:
-                if '"/tmp' in path.read_text(errors="replace") or "'/tmp" in path.read_text(errors="replace"):
-                    offenders.append(str(path))
+            if not path.is_file() or path.suffix not in {".py", ".sh", ""} or "__pycache__" in path.parts:
+                continue
+            text = path.read_text(errors="replace")
+            if '"/tmp' in text or "'/tmp" in text:
+                offenders.append(str(path))
     install = root / "install.sh"
     if install.exists() and "/tmp" in install.read_text():
         offenders.append(str(install))

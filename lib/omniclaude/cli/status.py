@@ -33,7 +33,9 @@ def spool_status(directory: str) -> dict[str, Any]:
     of the oldest pending event (seconds, or None). Never raises: an unreadable spool is reported."""
     status: dict[str, Any] = {"spool": directory, "exists": os.path.isdir(directory)}
     if not status["exists"]:
-        status.update(pending_events=0, pending_bytes=0, dropped_events=0, unreadable_lines=0, oldest_pending_age_s=None)
+        status.update(
+            pending_events=0, pending_bytes=0, dropped_events=0, unreadable_lines=0, oldest_pending_age_s=None
+        )
         return status
     try:
         events, size, first = SpoolReader(directory).pending()
