@@ -4,8 +4,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from omniclaude.events import Envelope, ExecutionStartedPayload
+
 from tests.harness.claude_fixtures import ClaudeSession
 from tests.harness.messages_api import text, tool
 
