@@ -19,6 +19,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "db",
     "forward",
     "flush",
+    "doctor",
 )
 
 

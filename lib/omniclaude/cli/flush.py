@@ -1,0 +1,117 @@
+"""`omniclaude flush`: send everything waiting in the spool to Kafka now, and report the count.
+
+Exit status: 0 when every spool was emptied, 1 when events are left (Kafka unreachable within the
+timeout, bad settings), 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from typing import TextIO
+
+from omniclaude.config import SettingsError, load_settings
+from omniclaude.forwarder.errors import ForwarderConfigError
+from omniclaude.forwarder.flush import DEFAULT_TIMEOUT_SECONDS, default_spools, flush, pending_events
+from omniclaude.forwarder.logs import configure_logging
+from omniclaude.forwarder.run import Forwarder
+
+PROGRESS_THRESHOLD = 10_000
+_BAR_WIDTH = 30
+_REDRAW_SECONDS = 0.1
+
+
+class FlushArgs(argparse.Namespace):
+    """The parsed arguments of `omniclaude flush`."""
+
+    spool: str | None
+    timeout: float
+    json: bool
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal stream, redrawn at most ten times a second."""
+
+    def __init__(self, total: int, stream: TextIO) -> None:
+        self.total = max(total, 1)
+        self.done = 0
+        self._stream = stream
+        self._drawn_at = 0.0
+
+    def render(self) -> str:
+        """Returns the bar as text, without the carriage return."""
+        fraction = min(1.0, self.done / self.total)
+        filled = int(fraction * _BAR_WIDTH)
+        return f"[{'#' * filled}{'.' * (_BAR_WIDTH - filled)}] {self.done:,}/{self.total:,} events"
+
+    def advance(self, count: int) -> None:
+        """Adds `count` delivered events and redraws if due."""
+        self.done += count
+        now = time.monotonic()
+        if now - self._drawn_at >= _REDRAW_SECONDS:
+            self._drawn_at = now
+            self._stream.write("\r" + self.render())
+            self._stream.flush()
+
+    def close(self) -> None:
+        """Draws the final state and ends the line."""
+        self._stream.write("\r" + self.render() + "\n")
+        self._stream.flush()
+
+
+def _run(args: FlushArgs) -> int:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"omniclaude flush: invalid settings: {exc}", file=sys.stderr)
+        return 1
+    from omniclaude.cli.forward import check_settings, install_stop_handlers
+
+    try:
+        check_settings(settings)
+    except ForwarderConfigError as exc:
+        print(f"omniclaude flush: {exc}", file=sys.stderr)
+        return 1
+    configure_logging(settings, None, logging.WARNING)
+    spools = [os.path.abspath(args.spool)] if args.spool else default_spools(settings)
+    backlog = sum(pending_events(path) for path in spools)
+    bar = ProgressBar(backlog, sys.stderr) if backlog > PROGRESS_THRESHOLD and sys.stderr.isatty() else None
+    forwarder = Forwarder(spools, settings, on_delivered=bar.advance if bar else None)
+    install_stop_handlers(forwarder)
+    report = flush(forwarder, args.timeout)
+    if bar is not None:
+        bar.close()
+    if args.json:
+        print(json.dumps({**report.__dict__, "ok": report.ok}, indent=2))
+    else:
+        print(f"flushed {report.delivered} event(s) to Kafka from {', '.join(report.spools)}")
+        if report.by_others:
+            print(f"{report.by_others} event(s) were sent by the forwarder already running")
+        if not report.ok:
+            print(f"{report.pending} event(s) still wait ({report.reason}): {report.last_error or 'no error recorded'}")
+    return 0 if report.ok else 1
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Registers `flush`."""
+    parser = subparsers.add_parser(
+        "flush",
+        help="send everything waiting in the spool to Kafka now",
+        description="Send every event waiting in the spool (and the fallback spools) to Kafka now and "
+        "report how many went out. A progress bar appears on a terminal for more than "
+        f"{PROGRESS_THRESHOLD:,} events.",
+    )
+    parser.add_argument("--spool", metavar="DIR", help="flush this spool folder only")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help=f"give up after this long (default {DEFAULT_TIMEOUT_SECONDS:.0f})",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(handler=_run)

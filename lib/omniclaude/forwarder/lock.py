@@ -1,0 +1,62 @@
+"""The forwarder's lock: an exclusive `flock` on `<spool>/forwarder.lock`, held for the forwarder's life.
+
+`omniclaude.launcher` probes the same lock without blocking to learn whether a forwarder runs. A probe
+holds the lock for microseconds, so a failed attempt is retried a few times before concluding that
+another forwarder owns the spool. The kernel drops the lock when the process dies, even by SIGKILL.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+
+from omniclaude.launcher import LOCK_NAME
+
+_ATTEMPTS = 4
+_PAUSE_SECONDS = 0.02
+
+
+class SpoolLock:
+    """The lock of one spool folder; not thread-safe."""
+
+    def __init__(self, directory: str) -> None:
+        self.path = os.path.join(directory, LOCK_NAME)
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        """True while this object holds the lock."""
+        return self._fd is not None
+
+    def acquire(self) -> bool:
+        """Takes the lock without waiting on another forwarder; returns False if one holds it.
+
+        Raises OSError when the lock file cannot be opened (for example, the spool is not a folder).
+        """
+        if self._fd is not None:
+            return True
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        for attempt in range(_ATTEMPTS):
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if attempt + 1 < _ATTEMPTS:
+                    time.sleep(_PAUSE_SECONDS)
+                continue
+            except OSError:
+                os.close(fd)
+                raise
+            self._fd = fd
+            return True
+        os.close(fd)
+        return False
+
+    def release(self) -> None:
+        """Releases the lock if held; never raises."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass

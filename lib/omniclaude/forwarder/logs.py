@@ -1,0 +1,92 @@
+"""The forwarder's log: `<spool>/forwarder.log` (size-capped) when detached, stderr in the foreground.
+
+Every message passes a filter that redacts secrets (`omniclaude.redact`) and blanks the configured SASL
+password wherever it appears. kafka-python's own loggers are held at ERROR: below that they are noisy
+while a broker is down, and at DEBUG its admin client prints its whole configuration.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+from collections.abc import Callable, Sequence
+
+from omniclaude.config import Settings
+
+LOG_NAME = "forwarder.log"
+LOG_MAX_BYTES = 1024 * 1024
+LOG_BACKUPS = 1
+_FORMAT = "%(asctime)s %(levelname)s pid=%(process)d %(message)s"
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites each record's message with secrets redacted; never drops a record."""
+
+    def __init__(self, secrets: Sequence[str] = (), extra_patterns: Sequence[str] = ()) -> None:
+        super().__init__()
+        self._secrets = [secret for secret in secrets if secret]
+        self._extra_patterns = tuple(extra_patterns)
+        self._redact_text: Callable[[str], str] | None = None
+
+    def _text(self, message: str) -> str:
+        for secret in self._secrets:
+            message = message.replace(secret, "[REDACTED:password]")
+        try:
+            from omniclaude.redact import Redactor
+
+            if self._redact_text is None:
+                try:
+                    self._redact_text = Redactor(extra_patterns=self._extra_patterns).redact_text
+                except ValueError:
+                    self._redact_text = Redactor().redact_text
+            return self._redact_text(message)
+        except Exception:
+            return message
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Replaces the record's message by its redacted text."""
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.msg = self._text(message)
+        record.args = None
+        if record.exc_text:
+            record.exc_text = self._text(record.exc_text)
+        return True
+
+
+def configure_logging(settings: Settings, log_file: str | None, level: int = logging.INFO) -> logging.Handler:
+    """Sends the forwarder's log (and kafka-python's errors) to `log_file`, or stderr when None.
+
+    Falls back to stderr when the file cannot be opened. Returns the handler installed.
+    """
+    handler: logging.Handler
+    if log_file is None:
+        handler = logging.StreamHandler(sys.stderr)
+    else:
+        try:
+            handler = logging.handlers.RotatingFileHandler(
+                log_file, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+            )
+        except OSError:
+            handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(_FORMAT))
+    secrets = [settings.kafka_sasl_password] if settings.kafka_sasl_password else []
+    handler.addFilter(RedactingFilter(secrets, settings.extra_redact_patterns))
+    ours = logging.getLogger("omniclaude")
+    ours.setLevel(level)
+    ours.addHandler(handler)
+    ours.propagate = False
+    kafka_logger = logging.getLogger("kafka")
+    kafka_logger.setLevel(logging.ERROR)
+    kafka_logger.addHandler(handler)
+    kafka_logger.propagate = False
+    return handler
+
+
+def remove_logging(handler: logging.Handler) -> None:
+    """Detaches and closes a handler installed by `configure_logging`."""
+    for name in ("omniclaude", "kafka"):
+        logging.getLogger(name).removeHandler(handler)
+    handler.close()
