@@ -67,7 +67,9 @@ Decisions on near misses:
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -99,6 +101,15 @@ _KEY_WORDS: Final[tuple[tuple[str, str], ...]] = (
     ("credentials", "credentials"),
     ("credential", "credentials"),
 )
+
+
+def _minimal(literals: set[str]) -> tuple[str, ...]:
+    """``literals`` less those that hold another one (``credentials`` holds ``credential``)."""
+    return tuple(sorted(a for a in literals if not any(b != a and b in a for b in literals)))
+
+
+# In text a key word's parts may be joined by "_", "-" or nothing: its last part is always there whole.
+_KEY_WORD_TRIGGERS: Final = _minimal({word.rsplit("_", 1)[-1] for word, _ in _KEY_WORDS})
 # Words that name a secret only as a dict key; in text the header rules cover them.
 _DICT_KEY_WORDS: Final[tuple[tuple[str, str], ...]] = (
     *_KEY_WORDS,
@@ -174,17 +185,24 @@ def _has_digit_or_upper(value: str, word: str, after: str) -> bool:
     return any(c.isdigit() or c.isupper() for c in value)
 
 
+# Literals (lower-case ASCII) that every match of a rule holds, as clauses: each clause needs one of
+# its literals in the folded text (see _fold). A rule whose clauses are not all met cannot match.
+_Triggers = tuple[tuple[str, ...], ...]
+
+
 @dataclass(frozen=True)
 class _Rule:
     """One pattern. Without value groups the whole match is the secret; with them, the
     first group that took part is, and the rest of the match is kept. ``kind_groups`` name
-    the groups that pick the kind from the key word that matched."""
+    the groups that pick the kind from the key word that matched. ``triggers``, when set,
+    name literals that every match holds (None: the rule always runs)."""
 
     kind: str
     pattern: re.Pattern[str]
     value_groups: tuple[str, ...] = ()
     kind_groups: tuple[tuple[str, str], ...] = ()
     accept: Callable[[str, str, str], bool] | None = None
+    triggers: _Triggers | None = None
 
     def replace(self, match: re.Match[str]) -> str:
         whole = match.group()
@@ -278,8 +296,9 @@ def _rule(
     value: tuple[str, ...] = (),
     keyed: bool = False,
     accept: Callable[[str, str, str], bool] | None = None,
+    triggers: _Triggers,
 ) -> _Rule:
-    return _Rule(kind, re.compile(pattern, flags), value, _TEXT_KIND_GROUPS if keyed else (), accept)
+    return _Rule(kind, re.compile(pattern, flags), value, _TEXT_KIND_GROUPS if keyed else (), accept, triggers)
 
 
 _I: Final = re.IGNORECASE
@@ -289,46 +308,67 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         "private-key",
         _PEM_LABEL.format("BEGIN") + r".*?(?:" + _PEM_LABEL.format("END") + r"|\Z)",
         re.DOTALL,
+        triggers=(("-----begin",),),
     ),
-    _rule("jwt", _token("eyJ", 3) + r"[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*"),
-    _rule("aws-access-key", r"(?:AKIA|ASIA|ABIA|ACCA)(?<![A-Za-z0-9].{4})[A-Z0-9]{16}(?![A-Za-z0-9])"),
+    _rule(
+        "jwt",
+        _token("eyJ", 3) + r"[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*",
+        triggers=(("eyj",),),
+    ),
+    _rule(
+        "aws-access-key",
+        r"(?:AKIA|ASIA|ABIA|ACCA)(?<![A-Za-z0-9].{4})[A-Z0-9]{16}(?![A-Za-z0-9])",
+        triggers=(("akia", "asia", "abia", "acca"),),
+    ),
     _rule(
         "github-token",
         r"(?:gh[pousr]_(?<![A-Za-z0-9_].{4})[A-Za-z0-9]{36,255}"
         r"|github_pat_(?<![A-Za-z0-9_].{11})[A-Za-z0-9_]{22,255})(?![A-Za-z0-9_])",
+        triggers=(("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),),
     ),
     _rule(
         "gitlab-token",
         _token("gl", 2) + r"(?:pat|dt|rt|ptt|cbt|soat|ft|imt|agent|oas)-[A-Za-z0-9_-]{20,}(?:\.[A-Za-z0-9_-]+)*",
+        triggers=(
+            tuple(f"gl{kind}-" for kind in ("pat", "dt", "rt", "ptt", "cbt", "soat", "ft", "imt", "agent", "oas")),
+        ),
     ),
     _rule(
         "slack-webhook",
         r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<v>[A-Za-z0-9_/-]+)",
         _I,
         value=("v",),
+        triggers=(("hooks.slack.com/",),),
     ),
-    _rule("slack-token", _token("x", 1) + r"(?:ox[abeoprs]-[A-Za-z0-9-]{10,}|app-[0-9]-[A-Za-z0-9-]{10,})"),
+    _rule(
+        "slack-token",
+        _token("x", 1) + r"(?:ox[abeoprs]-[A-Za-z0-9-]{10,}|app-[0-9]-[A-Za-z0-9-]{10,})",
+        triggers=(("xox", "xapp-"),),
+    ),
     _rule(
         "stripe-key",
         r"(?:(?:sk|rk)_(?<![A-Za-z0-9_-].{3})(?:live|test)_[A-Za-z0-9]{10,}"
         r"|whsec_(?<![A-Za-z0-9_-].{6})[A-Za-z0-9]{20,})",
+        triggers=(("sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_"),),
     ),
-    _rule("google-api-key", _token("AIza", 4) + r"[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])"),
-    _rule("anthropic-key", _token("sk-ant-", 7) + r"[A-Za-z0-9_-]{20,}"),
+    _rule("google-api-key", _token("AIza", 4) + r"[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])", triggers=(("aiza",),)),
+    _rule("anthropic-key", _token("sk-ant-", 7) + r"[A-Za-z0-9_-]{20,}", triggers=(("sk-ant-",),)),
     _rule(
         "openai-key",
         _token("sk-", 3) + r"(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}",
         accept=_has_digit_or_upper,
+        triggers=(("sk-",),),
     ),
-    _rule("npm-token", _token("npm_", 4) + r"[A-Za-z0-9]{36}(?![A-Za-z0-9])"),
-    _rule("pypi-token", _token("pypi-AgE", 8) + r"[A-Za-z0-9_-]{50,}"),
-    _rule("huggingface-token", _token("hf_", 3) + r"[A-Za-z0-9]{34,}"),
+    _rule("npm-token", _token("npm_", 4) + r"[A-Za-z0-9]{36}(?![A-Za-z0-9])", triggers=(("npm_",),)),
+    _rule("pypi-token", _token("pypi-AgE", 8) + r"[A-Za-z0-9_-]{50,}", triggers=(("pypi-age",),)),
+    _rule("huggingface-token", _token("hf_", 3) + r"[A-Za-z0-9]{34,}", triggers=(("hf_",),)),
     # Context.
     _rule(
         "url-credentials",
         r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s:/?#@\[\]\"'<>]*:(?P<v>[^\s/?#\"'<>\[\]]+)@",
         value=("v",),
         accept=_names_a_secret,
+        triggers=(("://",), ("@",)),
     ),
     _rule(
         "bearer",
@@ -337,12 +377,14 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         _I,
         value=("v",),
         accept=_header_value_is_secret,
+        triggers=(("authorization",), (":", "=")),
     ),
     _rule(  # Bearer outside a header
         "bearer",
         r"(?:Bearer|bearer|BEARER)(?<![A-Za-z0-9_-].{6})[ \t]+(?P<v>[A-Za-z0-9._~+/-]{16,}=*)",
         value=("v",),
         accept=_has_digit,
+        triggers=(("bearer",),),
     ),
     _rule(
         "cookie",
@@ -351,12 +393,14 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         _I,
         value=("v",),
         accept=_names_a_secret,
+        triggers=(("cookie",), (":",)),
     ),
     _rule(
         "password",
         _token("login", 5) + r"\s+\S+\s+password[ \t]+(?P<v>\S+)",  # .netrc
         value=("v",),
         accept=_names_a_secret,
+        triggers=(("login",), ("password",)),
     ),
     # Key words, whose kind picks the marker: <password>v</password>, --password v, YAML, inline.
     _rule(
@@ -366,6 +410,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         value=("v",),
         keyed=True,
         accept=_names_a_secret,
+        triggers=(_KEY_WORD_TRIGGERS, ("</",)),
     ),
     _rule(
         "secret",
@@ -374,6 +419,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         value=_VALUE_GROUPS,
         keyed=True,
         accept=_names_a_secret,
+        triggers=(_KEY_WORD_TRIGGERS, ("--",)),
     ),
     _rule(
         "secret",
@@ -383,6 +429,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         value=("v",),
         keyed=True,
         accept=_yaml_value_is_secret,
+        triggers=(_KEY_WORD_TRIGGERS, (":",)),
     ),
     _rule(
         "secret",
@@ -391,7 +438,48 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         value=_VALUE_GROUPS,
         keyed=True,
         accept=_names_a_secret,
+        triggers=(_KEY_WORD_TRIGGERS, (":", "=")),
     ),
+)
+
+# The pre-filter. A rule runs on a text only when the folded text holds its triggers. Every piece a
+# rule sees is a part of the original text (markers are split off), so one look at the original text
+# is enough. Folding maps every character that a pattern's literal letter matches, with or without
+# IGNORECASE, to that letter: ASCII letters to lower case, and the four non-ASCII letters that `re`
+# matches to ASCII ones under IGNORECASE (Kelvin sign K, long s, dotless i, dotted capital I), before
+# lower() could turn the dotted I into two characters.
+_FOLD: Final = (("\u212a", "k"), ("\u017f", "s"), ("\u0131", "i"), ("\u0130", "i"))
+
+
+def _fold(text: str) -> str:
+    if not text.isascii():
+        for letter, ascii_letter in _FOLD:
+            if letter in text:
+                text = text.replace(letter, ascii_letter)
+    return text.lower()
+
+
+def _trie(literals: Sequence[str]) -> str:
+    """A pattern that finds any of ``literals``, as a trie: ``re`` then tries one branch per character."""
+    tree: dict[str, Any] = {}
+    for literal in literals:
+        node = tree
+        for char in literal:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def branch(node: dict[str, Any]) -> str:
+        if "" in node:  # a literal ends here: whatever follows is not needed
+            return ""
+        alternatives = [re.escape(char) + branch(child) for char, child in sorted(node.items())]
+        return alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})"
+
+    return branch(tree)
+
+
+# Any first-clause literal of a built-in rule: a text without one needs no built-in rule at all.
+_ANY_TRIGGER: Final = re.compile(
+    _trie(sorted({literal for rule in _BUILTIN_RULES if rule.triggers for literal in rule.triggers[0]}))
 )
 
 
@@ -415,6 +503,13 @@ def _key_kind(key: str) -> str | None:
     return kind
 
 
+@functools.lru_cache(maxsize=4096)
+def _key_facts(key: str) -> tuple[str | None, bool, bool]:
+    """For a dict key: the kind of secret it names, whether a built-in text rule may match it, and
+    whether it is ``value`` (whose kind a sibling ``name`` may give)."""
+    return _key_kind(key), _ANY_TRIGGER.search(_fold(key)) is not None, key.lower() == "value"
+
+
 def _pair_kind(mapping: dict[Any, Any]) -> str | None:
     """``{"name": "DB_PASSWORD", "value": "..."}``: the kind the name gives the value."""
     for key, name in mapping.items():
@@ -423,25 +518,65 @@ def _pair_kind(mapping: dict[Any, Any]) -> str | None:
     return None
 
 
+# The walk recurses this deep at most, then goes on with a stack of its own.
+_MAX_RECURSION: Final = 50
+_Memo = dict[tuple[int, "str | None"], object]
+# A walk's memo of copied containers, and its text values left to redact with their places.
+_WalkState = tuple[_Memo, list[str], list[tuple[Any, Any]]]
+
+
 class Redactor:
     """The built-in rules plus extra patterns from configuration, compiled once.
 
     An extra pattern's match becomes ``[REDACTED:custom]``; when the pattern has a group
     named ``secret``, only that group is replaced. Extra patterns run after the built-in
     rules. An invalid one raises ValueError naming it.
+
+    Built-in rules run only on text that holds their trigger literals, and :meth:`redact`
+    hands :meth:`redact_text` only the strings that hold one (all of them when there are
+    extra patterns): a subclass may override ``redact_text`` only with an equivalent, such
+    as a memo of it.
     """
 
-    __slots__ = ("_rules",)
+    __slots__ = ("_custom", "_rules")
 
     def __init__(self, extra_patterns: Sequence[str] = ()) -> None:
         if isinstance(extra_patterns, str):
             raise TypeError("extra_patterns is a sequence of regular expressions, not one string")
-        self._rules = _BUILTIN_RULES + tuple(_custom_rule(pattern) for pattern in extra_patterns)
+        self._custom = tuple(_custom_rule(pattern) for pattern in extra_patterns)
+        self._rules = _BUILTIN_RULES + self._custom
 
     def redact_text(self, text: str) -> str:
         """``text`` with every secret found replaced by its marker."""
-        pieces = _MARKER_SPLIT.split(text)  # even indexes are text, odd ones are markers
+        folded = _fold(text)
+        if _ANY_TRIGGER.search(folded) is None:  # the common case: no built-in rule can match
+            return self._apply(text, self._custom) if self._custom else text
+        rules: list[_Rule] = []
         for rule in self._rules:
+            if rule.triggers is not None:
+                for clause in rule.triggers:
+                    for literal in clause:
+                        if literal in folded:
+                            break
+                    else:  # no literal of this clause: the rule cannot match
+                        break
+                else:
+                    rules.append(rule)
+            else:
+                rules.append(rule)
+        return self._apply(text, rules)
+
+    def _redact_text_with_every_rule(self, text: str) -> str:
+        """:meth:`redact_text` without the pre-filter: every rule runs (the reference for tests)."""
+        return self._apply(text, self._rules)
+
+    @staticmethod
+    def _apply(text: str, rules: Sequence[_Rule]) -> str:
+        """``text`` with ``rules`` applied in order, each to the text between the markers so far."""
+        if not rules:
+            return text
+        pieces = _MARKER_SPLIT.split(text)  # even indexes are text, odd ones are markers
+        for rule in rules:
             out: list[str] = []
             for index, piece in enumerate(pieces):
                 if index % 2 or not piece:
@@ -467,13 +602,110 @@ class Redactor:
         """A redacted copy of JSON-like ``value``.
 
         A string under a dict key that names a secret becomes ``[REDACTED:<kind>]`` whole;
-        every other string is redacted as text, dict keys included. Walks without recursion,
-        so depth is no limit; shared and cyclic containers are copied once.
+        every other string is redacted as text, dict keys included. Depth is no limit (past
+        a few levels the walk goes on without recursion); shared and cyclic containers are
+        copied once. When redacted dict keys collide, the first one's value is kept.
         """
+        if isinstance(value, str):
+            return self.redact_text(value)
+        texts: list[str] = []
+        slots: list[tuple[Any, Any]] = []
+        copy = self._copy(value, None, ({}, texts, slots), 0)
+        if self._custom:
+            for (container, slot), text in zip(slots, texts, strict=True):
+                container[slot] = self.redact_text(text)
+        elif texts:
+            self._redact_texts(texts, slots)
+        return copy
+
+    def _redact_texts(self, texts: list[str], slots: list[tuple[Any, Any]]) -> None:
+        """Redacts the text values the walk left in place: one look at all of them finds the few,
+        if any, that hold a trigger of a built-in rule; only those are redacted one by one."""
+        joined = "\0".join(texts)  # no trigger holds a NUL, so none spans two texts
+        folded = _fold(joined)
+        match = _ANY_TRIGGER.search(folded)
+        if match is None:
+            return
+        if len(folded) != len(joined):  # folding changed the length: offsets no longer line up
+            for (container, slot), text in zip(slots, texts, strict=True):
+                container[slot] = self.redact_text(text)
+            return
+        ends = list(itertools.accumulate(len(text) + 1 for text in texts))  # each text's end, plus one
+        while match is not None:
+            index = bisect.bisect_right(ends, match.start())
+            container, slot = slots[index]
+            container[slot] = self.redact_text(texts[index])
+            match = _ANY_TRIGGER.search(folded, ends[index])
+
+    def _copy(self, item: object, kind: str | None, walk: _WalkState, depth: int) -> object:
+        """The copy of ``item``, recursing while ``depth`` is below _MAX_RECURSION. Dict keys and
+        secret values are redacted at once; other strings are put in place as they are and
+        listed in the walk's texts, with their place in its slots, to be redacted together."""
+        if isinstance(item, str):
+            if kind is not None:
+                return self._redact_string(item, kind)
+            return self.redact_text(item)
+        if isinstance(item, dict):
+            memo_key: tuple[int, str | None] = (id(item), None)
+        elif isinstance(item, (list, tuple)):
+            memo_key = (id(item), kind)
+        else:
+            return item
+        memo, texts, slots = walk
+        found = memo.get(memo_key)
+        if found is not None:
+            return found
+        if depth >= _MAX_RECURSION:
+            return self._walk(item, kind, memo)
+        depth += 1
+        if isinstance(item, dict):
+            custom = bool(self._custom)
+            mapping: dict[object, object] = {}
+            memo[memo_key] = mapping
+            for key, element in item.items():
+                new_key, element_kind = key, None
+                if isinstance(key, str):
+                    element_kind, triggered, is_value = _key_facts(key)
+                    if element_kind is None and is_value:
+                        element_kind = _pair_kind(item)
+                    if triggered or custom:
+                        new_key = self.redact_text(key)
+                    if new_key in mapping:  # a redacted key met again: the first value stays
+                        continue
+                if isinstance(element, str):
+                    if element_kind is None:
+                        mapping[new_key] = element
+                        texts.append(element)
+                        slots.append((mapping, new_key))
+                    else:
+                        mapping[new_key] = self._redact_string(element, element_kind)
+                elif isinstance(element, (dict, list, tuple)):
+                    mapping[new_key] = self._copy(element, element_kind, walk, depth)
+                else:
+                    mapping[new_key] = element
+            return mapping
+        sequence = cast("list[object] | tuple[object, ...]", item)
+        copy: list[object] = [None] * len(sequence)
+        memo[memo_key] = copy
+        for index, element in enumerate(sequence):
+            if isinstance(element, str):
+                if kind is None:
+                    copy[index] = element
+                    texts.append(element)
+                    slots.append((copy, index))
+                else:
+                    copy[index] = self._redact_string(element, kind)
+            elif isinstance(element, (dict, list, tuple)):
+                copy[index] = self._copy(element, kind, walk, depth)
+            else:
+                copy[index] = element
+        return copy
+
+    def _walk(self, value: object, kind: str | None, memo: _Memo) -> object:
+        """The redacted copy of ``value``, walked with a stack instead of recursion."""
         root: list[object] = [None]
-        memo: dict[tuple[int, str | None], object] = {}
         stack: list[tuple[object, dict[object, object] | list[object], object, str | None]]
-        stack = [(value, root, 0, None)]
+        stack = [(value, root, 0, kind)]
         while stack:
             item, parent, slot, kind = stack.pop()
             new: object

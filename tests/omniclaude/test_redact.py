@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import base64
 import json
+import random
+import re
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from omniclaude import redact as redact_module
@@ -433,3 +436,180 @@ def test_real_session_capture_survives_and_loses_its_token() -> None:
 
 def test_public_names() -> None:
     assert redact_module.__all__ == ["Redactor", "redact"]
+
+
+# The fast paths (the trigger pre-filter in redact_text, and the walk that redacts only the texts
+# holding a trigger) must give exactly what running every rule on every string gives.
+
+
+class _EveryRule(Redactor):
+    """The reference: every rule runs on every string, in the plain stack walk."""
+
+    __slots__ = ()
+
+    def redact_text(self, text: str) -> str:
+        return self._redact_text_with_every_rule(text)
+
+    def reference(self, value: object) -> object:
+        return self.redact_text(value) if isinstance(value, str) else self._walk(value, None, {})
+
+
+# Letters that `re` matches to k, s, i and i when it ignores case: Kelvin sign, long s, dotless i,
+# dotted capital I.
+_CASE_TWINS = {"k": "\u212a", "s": "\u017f", "i": "\u0131", "I": "\u0130"}
+_INSERTS = [*":= \n\t\"'@/-_<>[]{}()$.,;#|\\", "\u00e9", "\u2014", "\u03a3", *_CASE_TWINS.values()]
+_CASES = [text for text, _ in POSITIVE] + NEGATIVE + [unit * 3 for unit in ADVERSARIAL_UNITS]
+
+
+def _mutate(rng: random.Random, text: str) -> str:
+    """``text`` with one to three random edits: case, look-alike letters, inserts, cuts, splices."""
+    for _ in range(rng.randint(1, 3)):
+        i, j = sorted(rng.randint(0, len(text)) for _ in range(2))
+        edit = rng.randrange(8)
+        if edit == 0:
+            text = text[:i] + text[i:j].swapcase() + text[j:]
+        elif edit == 1:
+            text = text.upper() if rng.random() < 0.5 else text.lower()
+        elif edit == 2:
+            text = "".join(_CASE_TWINS.get(c, c) if rng.random() < 0.3 else c for c in text)
+        elif edit == 3:
+            text = text[:i] + rng.choice(_INSERTS) + text[i:]
+        elif edit == 4:
+            text = text[:i] + text[j:]
+        elif edit == 5:
+            text = text[:i] + text[i:j] * 2 + text[j:]
+        elif edit == 6:
+            text = text[:i] + rng.choice(_CASES) + text[i:]
+        else:
+            text = text[:j]
+    return text
+
+
+def _corpus() -> list[str]:
+    rng = random.Random(20261127)
+    mutations = [_mutate(rng, text) for text in _CASES for _ in range(25)]
+    return (
+        _CASES
+        + mutations
+        + [
+            "pa\u017f\u017fword=hunter2",
+            "PASSWORD: x",
+            "Author\u0130zation: Bearer abc123",
+            "coo\u212aie: a=1",
+        ]
+    )
+
+
+CORPUS = _corpus()
+
+
+def test_fast_path_matches_every_rule_on_cases_and_mutations() -> None:
+    for extra in ((), (r"ACME-[0-9]{6}", r"employee=(?P<secret>\d+)")):
+        fast, reference = Redactor(extra), _EveryRule(extra)
+        assert [text for text in CORPUS if fast.redact_text(text) != reference.redact_text(text)] == []
+
+
+def test_every_match_of_a_rule_holds_its_triggers() -> None:
+    # Stronger than equal outputs: also matches that a rule then keeps (near misses) hold the triggers.
+    missed = []
+    for rule in redact_module._BUILTIN_RULES:
+        assert rule.triggers
+        for text in CORPUS:
+            if rule.pattern.search(text) is None:
+                continue
+            folded = redact_module._fold(text)
+            if not all(any(literal in folded for literal in clause) for clause in rule.triggers):
+                missed.append((rule.kind, text))
+    assert missed == []
+
+
+def test_fold_maps_every_character_a_trigger_letter_matches() -> None:
+    # What `re` matches to a trigger's character, ignoring case or not, folds to that character.
+    everything = "".join(chr(code) for code in range(0x110000) if not 0xD800 <= code < 0xE000)
+    literals = {
+        literal for rule in redact_module._BUILTIN_RULES for clause in rule.triggers or () for literal in clause
+    }
+    for char in sorted(set("".join(literals))):
+        assert char == char.lower() and char.isascii()
+        for twin in set(re.findall(re.escape(char), everything, re.IGNORECASE)):
+            assert redact_module._fold(twin) == char, (char, twin)
+
+
+def _events_with_secrets() -> list[object]:
+    """The recorded hook inputs and environments, each string made unique as the forwarder
+    benchmark does, with positive cases put in as values, keys, list items and name/value pairs."""
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "claude-code-2.1.328-session.jsonl"
+    rows = [json.loads(line) for line in fixture.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rng = random.Random(7)
+
+    def unique(value: object, tag: str) -> object:
+        if isinstance(value, str):
+            return f"{value} {tag}"
+        if isinstance(value, dict):
+            return {key: unique(item, tag) for key, item in value.items()}
+        if isinstance(value, list):
+            return [unique(item, tag) for item in value]
+        return value
+
+    events: list[object] = []
+    for index in range(200):
+        row = rows[index % len(rows)]
+        event = cast(dict[str, Any], unique(row["stdin"], f"#{index}"))
+        event["env"] = row["env"]
+        if index % 2:
+            secret = rng.choice(CORPUS)
+            event["extra"] = {
+                "text": secret,
+                secret[:40]: [secret, 1, None, {"name": "DB_PASSWORD", "value": secret}],
+                "headers": [{"KEY": "x-api-key", "Value": secret}],
+                "client_secret": [secret, ""],
+                "shared": event.get("tool_input"),
+            }
+        events.append(event)
+    return events
+
+
+def test_walk_matches_the_reference_on_recorded_events() -> None:
+    for extra in ((), (r"ACME-[0-9]{6}",)):
+        fast, reference = Redactor(extra), _EveryRule(extra)
+        for event in _events_with_secrets():
+            # repr also compares key order
+            assert repr(fast.redact(event)) == repr(reference.reference(event))
+
+
+def test_walk_matches_the_reference_on_odd_structures() -> None:
+    shared = ["token=abc", {"password": "p"}]
+    deep: object = {"apiKey": "k", "note": f"Bearer {OPAQUE}", "list": shared}
+    for level in range(120):  # past the recursion limit, with secrets at every depth
+        deep = {f"level{level}": [deep, f"password={level}"], "shared": shared}
+    cyclic: list[object] = ["token=abc", ("t", GH_CLASSIC)]
+    cyclic.append(cyclic)
+    values: list[object] = [
+        deep,
+        cyclic,
+        {GH_CLASSIC: 1, "[REDACTED:github-token]": 2, GH_OAUTH: 3},  # redacted keys collide: first wins
+        {"[REDACTED:github-token]": {"a": "token=x"}, GH_CLASSIC: "password=y"},
+        {"value": "v", "name": "API_TOKEN"},
+        {1: "token=abc", None: GH_CLASSIC, (1, 2): ["x"], 2.5: {"secret": ("a", "b")}},
+        {"\u0130stanbul": "\u0130 token=abc", "b": ["\u212a", "password=hunter2"], "c": "\u03a3 pa\u017f\u017fword=x"},
+        {"auth": [shared, shared, {"x": shared}]},  # a list copied once per kind
+        ("a", GH_CLASSIC, ["", "token=abc"]),
+        [],
+        {},
+        "password=x",
+        42,
+        None,
+    ]
+    for extra in ((), (r"\bx\b",)):
+        fast, reference = Redactor(extra), _EveryRule(extra)
+        for value in values:
+            assert repr(fast.redact(value)) == repr(reference.reference(value))
+
+
+def test_walk_copies_and_shares_like_before() -> None:
+    shared = {"k": "v"}
+    event = {"a": shared, "b": [shared], "c": "plain"}
+    out = Redactor().redact(event)
+    assert out == event
+    assert out is not event and out["a"] is not shared and out["b"] is not event["b"]
+    assert out["b"][0] is out["a"]  # a shared container is copied once

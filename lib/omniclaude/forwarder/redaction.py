@@ -1,9 +1,12 @@
 """The forwarder's redactor: `omniclaude.redact.Redactor`, with its text rule memoized for short strings.
 
-Most strings in an event are short and repeat from event to event: dict keys, hook and tool names,
-session ids, paths. `Redactor.redact_text` is pure (its contract), so its result for a string of up to
-`MAX_CACHED_CHARS` characters is kept and reused. Longer strings (tool input and output) are redacted
-every time. The cache is bounded (a few MB at most) and simply cleared when full.
+`Redactor.redact` hands a string to `redact_text` only when it holds a trigger of some rule (a literal
+such as `token`, `key` or `://`); the others it keeps after one look at all of an event's texts. The
+strings that do reach `redact_text` are mostly short and repeat from event to event: dict keys such as
+`max_tokens` or `input_tokens`, whose trigger words make every rule's check run. `Redactor.redact_text`
+is pure (its contract), so its result for a string of up to `MAX_CACHED_CHARS` characters is kept and
+reused. Longer strings (tool input and output) are redacted every time. The cache is bounded (a few MB
+at most) and simply cleared when full.
 """
 
 from __future__ import annotations
