@@ -37,7 +37,7 @@ from tests.harness import HarnessError, timings
 from tests.harness.kafka import ExternalKafka, KafkaBroker
 from tests.harness.postgres import ExternalPostgres, PostgresCluster, database_name
 
-pytest_plugins = ["tests.harness.claude_fixtures"]
+pytest_plugins = ["tests.harness.claude_fixtures", "tests.harness.install_fixtures"]
 
 KAFKA_ENV = "OMNICLAUDE_TEST_KAFKA"
 DATABASE_ENV = "OMNICLAUDE_TEST_DATABASE_URL"
