@@ -1,0 +1,318 @@
+"""The consumer's settings: the one place the consumer reads its configuration.
+
+Sources, highest first (the same files and rules as the client side, `omniclaude.config`):
+`OMNICLAUDE_*` environment variables, then `<config dir>/secrets.env`, then `<config dir>/config.env`.
+Every setting is one constant below: its name (the variable is `OMNICLAUDE_` + NAME), type, default, doc
+string and validator (like kafka-connect-jdbc's `JdbcSinkConfig`). The Kafka connection settings have the
+same names as the client's. `load_settings(environ)` takes a mapping (tests pass their own) and raises
+`SettingsError` naming the variable, never its value. Secrets (the SASL password, the database URL's
+password) never appear in `repr()`, `describe()` or logs: see `mask_url`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from omniclaude.config import PREFIX, SASL_MECHANISMS, SECURITY_PROTOCOLS, SettingsError, config_paths, parse_env_file
+
+__all__ = ["SETTINGS", "ConsumerSettings", "Setting", "SettingsError", "load_settings", "mask_url"]
+
+Validator = Callable[[Any], "str | None"]
+
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+OFFSET_RESETS = ("earliest", "latest")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_TOPIC_CHARS = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: name, type, default, documentation, validator, and whether it is a secret."""
+
+    name: str
+    kind: type
+    default: Any
+    doc: str
+    validator: Validator | None = None
+    secret: bool = False
+    required: bool = False
+
+    @property
+    def env(self) -> str:
+        """The environment variable (and config-file key) that sets it."""
+        return PREFIX + self.name.upper()
+
+    def parse(self, raw: str) -> Any:
+        """Converts the text of a variable; raises SettingsError naming the variable, not the value."""
+        if self.kind is int:
+            try:
+                return int(raw)
+            except ValueError:
+                raise SettingsError(f"{self.env} must be an integer") from None
+        if self.kind is float:
+            try:
+                return float(raw)
+            except ValueError:
+                raise SettingsError(f"{self.env} must be a number") from None
+        return raw
+
+    def validate(self, value: Any) -> None:
+        """Raises SettingsError when the value is missing but required, or fails the validator."""
+        if value is None:
+            if self.required:
+                raise SettingsError(f"{self.env} is required ({self.doc})")
+            return
+        if self.validator is not None:
+            problem = self.validator(value)
+            if problem:
+                raise SettingsError(f"{self.env} {problem}")
+
+
+def one_of(*choices: str) -> Validator:
+    return lambda value: None if value in choices else f"must be one of {', '.join(choices)}"
+
+
+def between(low: float, high: float) -> Validator:
+    return lambda value: None if low <= value <= high else f"must be between {low:g} and {high:g}"
+
+
+def _share(value: float) -> str | None:
+    return None if 0 < value <= 1 else "must be greater than 0 and at most 1"
+
+
+def _topic_prefix(value: str) -> str | None:
+    return None if _TOPIC_CHARS.match(value) and len(value) <= 200 else "must be letters, digits, '.', '_' or '-'"
+
+
+def _not_blank(value: str) -> str | None:
+    return None if value.strip() else "must not be blank"
+
+
+def _database_url(value: str) -> str | None:
+    if value.startswith(("postgresql://", "postgres://")) or "=" in value:
+        return None
+    return "must be a postgresql:// URL or a libpq key=value string"
+
+
+KAFKA_BOOTSTRAP_SERVERS = Setting(
+    "kafka_bootstrap_servers", str, None, "Kafka bootstrap servers, host:port[,host:port...]", _not_blank,
+    required=True,
+)
+KAFKA_SECURITY_PROTOCOL = Setting(
+    "kafka_security_protocol", str, "PLAINTEXT", "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL",
+    one_of(*SECURITY_PROTOCOLS),
+)
+KAFKA_SASL_MECHANISM = Setting(
+    "kafka_sasl_mechanism", str, None, "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", one_of(*SASL_MECHANISMS)
+)
+KAFKA_SASL_USERNAME = Setting("kafka_sasl_username", str, None, "SASL user name")
+KAFKA_SASL_PASSWORD = Setting("kafka_sasl_password", str, None, "SASL password (keep it in secrets.env)", secret=True)
+KAFKA_SSL_CAFILE = Setting("kafka_ssl_cafile", str, None, "CA bundle to verify the brokers")
+KAFKA_SSL_CERTFILE = Setting("kafka_ssl_certfile", str, None, "client certificate (PEM)")
+KAFKA_SSL_KEYFILE = Setting("kafka_ssl_keyfile", str, None, "client private key (PEM)")
+TOPIC_PREFIX = Setting("topic_prefix", str, "omniclaude", "prefix of every topic name", _topic_prefix)
+TOPIC_PARTITIONS = Setting(
+    "topic_partitions", int, 3, "partitions of the topics the consumer creates when they are missing",
+    between(1, 10_000),
+)
+CONSUMER_GROUP = Setting("consumer_group", str, "omniclaude-consumer", "Kafka consumer group id", _not_blank)
+CONSUMER_CLIENT_ID = Setting("consumer_client_id", str, "omniclaude-consumer", "Kafka client id", _not_blank)
+DATABASE_URL = Setting(
+    "database_url", str, None,
+    "PostgreSQL URL; its query string (sslmode, sslrootcert, ...) goes to libpq unchanged",
+    _database_url, secret=True, required=True,
+)
+DATABASE_SSLMODE = Setting(
+    "database_sslmode", str, None, "libpq sslmode, overriding the URL's", one_of(*SSL_MODES)
+)
+CONSUMER_MAX_POLL_RECORDS = Setting(
+    "consumer_max_poll_records", int, 5000, "most messages per poll, and so per database transaction",
+    between(1, 100_000),
+)
+CONSUMER_POLL_TIMEOUT_MS = Setting(
+    "consumer_poll_timeout_ms", int, 1000, "longest wait for messages in one poll, in ms", between(10, 60_000)
+)
+CONSUMER_MESSAGE_MAX_BYTES = Setting(
+    "consumer_message_max_bytes", int, 1_048_576, "larger message values are dead-lettered (too_large)",
+    between(1, 1 << 30),
+)
+CONSUMER_SESSION_TIMEOUT_MS = Setting(
+    "consumer_session_timeout_ms", int, 45_000,
+    "Kafka group session timeout in ms: how long a dead consumer keeps its partitions", between(1000, 3_600_000),
+)
+CONSUMER_AUTO_OFFSET_RESET = Setting(
+    "consumer_auto_offset_reset", str, "earliest", "where a new group starts: earliest or latest",
+    one_of(*OFFSET_RESETS),
+)
+CONSUMER_RETRY_BACKOFF_MS = Setting(
+    "consumer_retry_backoff_ms", int, 200, "first backoff after a transient failure, in ms", between(1, 600_000)
+)
+CONSUMER_RETRY_BACKOFF_MAX_MS = Setting(
+    "consumer_retry_backoff_max_ms", int, 30_000, "cap of the exponential backoff, in ms", between(1, 3_600_000)
+)
+CONSUMER_DLQ_WINDOW = Setting(
+    "consumer_dlq_window", int, 1000, "number of recent messages the dead-letter limit looks at",
+    between(1, 10_000_000),
+)
+CONSUMER_DLQ_MAX_SHARE = Setting(
+    "consumer_dlq_max_share", float, 0.25,
+    "largest dead-lettered share of the window before the consumer stops (1 = never stop)", _share,
+)
+CONSUMER_HEALTH_HOST = Setting(
+    "consumer_health_host", str, "127.0.0.1", "address of the /health, /ready and /metrics server", _not_blank
+)
+CONSUMER_HEALTH_PORT = Setting(
+    "consumer_health_port", int, 8089, "port of the health server (0: any free port)", between(0, 65535)
+)
+CONSUMER_STALL_SECONDS = Setting(
+    "consumer_stall_seconds", float, 30.0, "/health fails when the poll loop made no progress for this long",
+    between(1, 3600),
+)
+CONSUMER_LOG_LEVEL = Setting("consumer_log_level", str, "INFO", "log level", one_of(*LOG_LEVELS))
+
+SETTINGS: tuple[Setting, ...] = (
+    KAFKA_BOOTSTRAP_SERVERS, KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME,
+    KAFKA_SASL_PASSWORD, KAFKA_SSL_CAFILE, KAFKA_SSL_CERTFILE, KAFKA_SSL_KEYFILE, TOPIC_PREFIX, TOPIC_PARTITIONS,
+    CONSUMER_GROUP, CONSUMER_CLIENT_ID, DATABASE_URL, DATABASE_SSLMODE, CONSUMER_MAX_POLL_RECORDS,
+    CONSUMER_POLL_TIMEOUT_MS, CONSUMER_MESSAGE_MAX_BYTES, CONSUMER_SESSION_TIMEOUT_MS, CONSUMER_AUTO_OFFSET_RESET,
+    CONSUMER_RETRY_BACKOFF_MS, CONSUMER_RETRY_BACKOFF_MAX_MS, CONSUMER_DLQ_WINDOW, CONSUMER_DLQ_MAX_SHARE,
+    CONSUMER_HEALTH_HOST, CONSUMER_HEALTH_PORT, CONSUMER_STALL_SECONDS, CONSUMER_LOG_LEVEL,
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ConsumerSettings:
+    """Every setting of the consumer deployable (see the constants above for each one's meaning)."""
+
+    kafka_bootstrap_servers: str
+    database_url: str
+    kafka_security_protocol: str = KAFKA_SECURITY_PROTOCOL.default
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = None
+    kafka_ssl_cafile: str | None = None
+    kafka_ssl_certfile: str | None = None
+    kafka_ssl_keyfile: str | None = None
+    topic_prefix: str = TOPIC_PREFIX.default
+    topic_partitions: int = TOPIC_PARTITIONS.default
+    consumer_group: str = CONSUMER_GROUP.default
+    consumer_client_id: str = CONSUMER_CLIENT_ID.default
+    database_sslmode: str | None = None
+    consumer_max_poll_records: int = CONSUMER_MAX_POLL_RECORDS.default
+    consumer_poll_timeout_ms: int = CONSUMER_POLL_TIMEOUT_MS.default
+    consumer_message_max_bytes: int = CONSUMER_MESSAGE_MAX_BYTES.default
+    consumer_session_timeout_ms: int = CONSUMER_SESSION_TIMEOUT_MS.default
+    consumer_auto_offset_reset: str = CONSUMER_AUTO_OFFSET_RESET.default
+    consumer_retry_backoff_ms: int = CONSUMER_RETRY_BACKOFF_MS.default
+    consumer_retry_backoff_max_ms: int = CONSUMER_RETRY_BACKOFF_MAX_MS.default
+    consumer_dlq_window: int = CONSUMER_DLQ_WINDOW.default
+    consumer_dlq_max_share: float = CONSUMER_DLQ_MAX_SHARE.default
+    consumer_health_host: str = CONSUMER_HEALTH_HOST.default
+    consumer_health_port: int = CONSUMER_HEALTH_PORT.default
+    consumer_stall_seconds: float = CONSUMER_STALL_SECONDS.default
+    consumer_log_level: str = CONSUMER_LOG_LEVEL.default
+
+    def __post_init__(self) -> None:
+        for setting in SETTINGS:
+            setting.validate(getattr(self, setting.name))
+        if self.consumer_retry_backoff_max_ms < self.consumer_retry_backoff_ms:
+            raise SettingsError(
+                f"{CONSUMER_RETRY_BACKOFF_MAX_MS.env} must not be less than {CONSUMER_RETRY_BACKOFF_MS.env}"
+            )
+        if self.kafka_security_protocol.startswith("SASL") and not self.kafka_sasl_mechanism:
+            raise SettingsError(f"{KAFKA_SASL_MECHANISM.env} is required with {self.kafka_security_protocol}")
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={value!r}" for name, value in self.describe().items())
+        return f"ConsumerSettings({shown})"
+
+    def describe(self) -> dict[str, str | int | float | None]:
+        """Every setting by name, secrets masked: fit for logs."""
+        out: dict[str, str | int | float | None] = {}
+        for setting in SETTINGS:
+            value = getattr(self, setting.name)
+            if setting.name == "database_url":
+                value = mask_url(value)
+            elif setting.secret and value is not None:
+                value = "***"
+            out[setting.name] = value
+        return out
+
+    @property
+    def database_url_masked(self) -> str:
+        return mask_url(self.database_url)
+
+    def kafka_config(self) -> dict[str, Any]:
+        """kafka-python connection arguments shared by the consumer and the dead-letter producer."""
+        config: dict[str, Any] = {
+            "bootstrap_servers": [s.strip() for s in self.kafka_bootstrap_servers.split(",") if s.strip()],
+            "client_id": self.consumer_client_id,
+            "security_protocol": self.kafka_security_protocol,
+        }
+        if self.kafka_sasl_mechanism:
+            config["sasl_mechanism"] = self.kafka_sasl_mechanism
+            config["sasl_plain_username"] = self.kafka_sasl_username
+            config["sasl_plain_password"] = self.kafka_sasl_password
+        for name in ("cafile", "certfile", "keyfile"):
+            value = getattr(self, f"kafka_ssl_{name}")
+            if value:
+                config[f"ssl_{name}"] = value
+        return config
+
+
+_PASSWORD_KV = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+_PASSWORD_QUERY = re.compile(r"((?:^|&)password=)[^&]*", re.IGNORECASE)
+
+
+def mask_url(url: str | None) -> str:
+    """The URL (or libpq key=value string) with its password replaced by `***`."""
+    if not url:
+        return ""
+    if "://" not in url:
+        return _PASSWORD_KV.sub(r"\1***", url)
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if "@" in netloc:
+            userinfo, _, hostinfo = netloc.rpartition("@")
+            user, sep, _password = userinfo.partition(":")
+            netloc = f"{user}:***@{hostinfo}" if sep else f"{user}@{hostinfo}"
+        query = _PASSWORD_QUERY.sub(r"\1***", parts.query)
+        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    except ValueError:
+        return "<unparsable URL>"
+
+
+def _read(path: str) -> dict[str, str]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return parse_env_file(handle.read())
+    except (OSError, UnicodeDecodeError):
+        return {}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> ConsumerSettings:
+    """Reads the settings from `environ` (default: the process environment) and the config files.
+
+    Raises SettingsError for a missing required or an invalid setting.
+    """
+    env = dict(os.environ if environ is None else environ)
+    config_path, secrets_path = config_paths(env)
+    merged = _read(config_path)
+    merged.update(_read(secrets_path))
+    merged.update({key: value for key, value in env.items() if key.startswith(PREFIX)})
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = merged.get(setting.env)
+        if raw is not None and raw.strip():
+            values[setting.name] = setting.parse(raw if setting.secret else raw.strip())
+    for setting in SETTINGS:
+        if setting.required and setting.name not in values:
+            raise SettingsError(f"{setting.env} is required ({setting.doc})")
+    return ConsumerSettings(**values)
+
