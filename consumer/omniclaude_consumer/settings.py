@@ -16,11 +16,11 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from omniclaude.config import PREFIX, SASL_MECHANISMS, SECURITY_PROTOCOLS, SettingsError, config_paths, parse_env_file
+from omniclaude.masking import mask_url
 
-__all__ = ["SETTINGS", "ConsumerSettings", "Setting", "SettingsError", "load_settings", "mask_url"]
+__all__ = ["SETTINGS", "ConsumerSettings", "Setting", "SettingsError", "load_settings"]
 
 Validator = Callable[[Any], "str | None"]
 
@@ -265,27 +265,6 @@ class ConsumerSettings:
         return config
 
 
-_PASSWORD_KV = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
-_PASSWORD_QUERY = re.compile(r"((?:^|&)password=)[^&]*", re.IGNORECASE)
-
-
-def mask_url(url: str | None) -> str:
-    """The URL (or libpq key=value string) with its password replaced by `***`."""
-    if not url:
-        return ""
-    if "://" not in url:
-        return _PASSWORD_KV.sub(r"\1***", url)
-    try:
-        parts = urlsplit(url)
-        netloc = parts.netloc
-        if "@" in netloc:
-            userinfo, _, hostinfo = netloc.rpartition("@")
-            user, sep, _password = userinfo.partition(":")
-            netloc = f"{user}:***@{hostinfo}" if sep else f"{user}@{hostinfo}"
-        query = _PASSWORD_QUERY.sub(r"\1***", parts.query)
-        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-    except ValueError:
-        return "<unparsable URL>"
 
 
 def _read(path: str) -> dict[str, str]:

@@ -30,6 +30,7 @@ from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from omniclaude.config import SECRETS_FILE, Settings, config_paths, env_name
+from omniclaude.masking import mask_url
 from omniclaude.spool import SpoolReader, list_segments
 
 Status = Literal["ok", "warn", "fail"]
@@ -67,7 +68,6 @@ __all__ = [
     "find_plugin_root",
     "format_check",
     "list_plugins",
-    "mask_url",
     "recorded_python",
     "register_commands",
     "run_checks",
@@ -97,13 +97,6 @@ def format_check(check: Check) -> str:
 
 
 # -- secrets -------------------------------------------------------------------------------------------
-
-
-def mask_url(url: str) -> str:
-    """`url` with its password (`user:pw@host` or `password=...`) replaced by `***`."""
-    from omniclaude.cli.db import mask_password
-
-    return mask_password(url)
 
 
 def _secrets(settings: Settings) -> list[str]:

@@ -3,7 +3,15 @@ import re
 from pathlib import Path
 
 import pytest
-from omniclaude.config import FIELDS, Settings, SettingsError, config_paths, load_settings, parse_env_file
+from omniclaude.config import (
+    FIELDS,
+    Settings,
+    SettingsError,
+    config_paths,
+    env_name,
+    load_settings,
+    parse_env_file,
+)
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -85,3 +93,11 @@ def test_only_config_reads_the_environment() -> None:
             if re.search(r"(?<!`)\bos\.(environ|getenv)\b", text):
                 offenders.append(str(path.relative_to(lib)))
     assert set(offenders) <= {"consumer/omniclaude_consumer/settings.py", "lib/omniclaude/config.py"}
+
+
+def test_the_readme_documents_every_setting() -> None:
+    from omniclaude_consumer.settings import SETTINGS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    names = [f"`{env_name(name)}`" for name, *_rest in FIELDS] + [f"`{setting.env}`" for setting in SETTINGS]
+    assert [name for name in names if name not in readme] == []

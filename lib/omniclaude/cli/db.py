@@ -18,25 +18,19 @@ database ahead); 2 usage (bad arguments, an unknown version, no database URL).
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from omniclaude.masking import keyword_passwords, mask_url
+
 if TYPE_CHECKING:
     import psycopg
 
 Action = Callable[["psycopg.Connection[Any]", argparse.Namespace], int]
 
-_URL_PASSWORD = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@?#]*):.*@")
-_KEYWORD_PASSWORD = re.compile(r"(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^&\s]*)")
-
-
-def mask_password(url: str) -> str:
-    """`url` with its password replaced by `***`, for a URL (`user:pw@host`) or `password=` parameter."""
-    return _KEYWORD_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1:***@", url, count=1))
 
 
 def _passwords(url: str) -> Iterator[str]:
@@ -47,16 +41,14 @@ def _passwords(url: str) -> Iterator[str]:
     if password:
         yield password
         yield unquote(password)
-    for match in _KEYWORD_PASSWORD.finditer(url):
-        if match[2]:
-            yield match[2].strip("'")
+    yield from keyword_passwords(url)
 
 
 def _scrub(text: str, url: str) -> str:
     """`text` (an error message) with every form of the URL's password replaced by `***`."""
     for secret in sorted(set(_passwords(url)), key=len, reverse=True):
         text = text.replace(secret, "***")
-    return mask_password(text)
+    return mask_url(text)
 
 
 def _error(message: object) -> None:
@@ -89,7 +81,7 @@ def _run(args: argparse.Namespace, action: Action) -> int:
     try:
         conn = psycopg.connect(url, connect_timeout=10)
     except psycopg.Error as exc:
-        _error(f"cannot connect to {mask_password(url)}: {_scrub(str(exc).strip(), url)}")
+        _error(f"cannot connect to {mask_url(url)}: {_scrub(str(exc).strip(), url)}")
         return 1
     try:
         with conn:
@@ -137,7 +129,7 @@ def _status(conn: psycopg.Connection[Any], args: argparse.Namespace) -> int:
     status = schema_status(conn)
     applied = {a.version: a for a in status.applied}
     modified = {m.version for m in status.modified}
-    print(f"database: {mask_password(args.database_url)}")
+    print(f"database: {mask_url(args.database_url)}")
     for migration in load_migrations():
         row = applied.get(migration.version)
         if row is None:
