@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -98,6 +99,7 @@ def run(label: str, kafka: str | None, runs: int, python: str) -> dict[str, floa
                 floor_times.append(timed([python, "-I", "-S", "-c", "pass"], b"", env))
     finally:
         stop_forwarders(home)
+        shutil.rmtree(home, ignore_errors=True)
     result = {
         "hook_median_ms": statistics.median(hook_times),
         "hook_p99_ms": p99(hook_times),
