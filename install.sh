@@ -157,7 +157,6 @@ helper() {  # helper COMMAND [ARGS]: the Python side, run by the base interprete
 import hashlib
 import json
 import os
-import re
 import sys
 
 REPO = os.environ["_OMNICLAUDE_REPO"]
@@ -182,8 +181,6 @@ HEADERS = {
         "# Written by install.sh, which keeps what you change here.",
     ],
 }
-URL_PASSWORD = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@?#]*):.*@")
-KEYWORD_PASSWORD = re.compile(r"(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^&\s]*)")
 
 
 def dirs():
@@ -282,7 +279,9 @@ def shown(key, value):
     if key.endswith("_PASSWORD"):
         return "***"
     if key.endswith("_URL"):
-        return KEYWORD_PASSWORD.sub(r"\1***", URL_PASSWORD.sub(r"\1:***@", value, count=1))
+        from omniclaude.masking import mask_url
+
+        return mask_url(value)
     return value
 
 

@@ -27,10 +27,9 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
-from urllib.parse import unquote, urlsplit
 
 from omniclaude.config import SECRETS_FILE, Settings, config_paths, env_name
-from omniclaude.masking import mask_url
+from omniclaude.masking import mask_url, url_passwords
 from omniclaude.spool import SpoolReader, list_segments
 
 Status = Literal["ok", "warn", "fail"]
@@ -104,14 +103,7 @@ def _secrets(settings: Settings) -> list[str]:
     if settings.kafka_sasl_password:
         found.append(settings.kafka_sasl_password)
     for url in (settings.database_url, settings.health_url):
-        if not url:
-            continue
-        try:
-            password = urlsplit(url).password
-        except ValueError:
-            password = None
-        if password:
-            found += [password, unquote(password)]
+        found += url_passwords(url)
     return sorted({s for s in found if s}, key=len, reverse=True)
 
 

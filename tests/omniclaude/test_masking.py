@@ -1,5 +1,5 @@
 import pytest
-from omniclaude.masking import keyword_passwords, mask_url
+from omniclaude.masking import mask_url, url_passwords
 
 
 @pytest.mark.parametrize(
@@ -21,5 +21,7 @@ def test_mask_url(url: str | None, masked: str) -> None:
     assert mask_url(url) == masked
 
 
-def test_keyword_passwords() -> None:
-    assert keyword_passwords("host=h password='p w' x=1 PASSWORD=q") == ["p w", "q"]
+def test_url_passwords() -> None:
+    assert url_passwords("host=h password='p w' x=1 PASSWORD=q") == ["p w", "q"]
+    assert url_passwords("postgresql://u:p%40ss@h/db") == ["p%40ss", "p@ss"]
+    assert url_passwords("postgresql://u@h/db") == url_passwords(None) == []

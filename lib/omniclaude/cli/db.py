@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
 
-from omniclaude.masking import keyword_passwords, mask_url
+from omniclaude.masking import mask_url, url_passwords
 
 if TYPE_CHECKING:
     import psycopg
@@ -33,20 +32,9 @@ Action = Callable[["psycopg.Connection[Any]", argparse.Namespace], int]
 
 
 
-def _passwords(url: str) -> Iterator[str]:
-    try:
-        password = urlsplit(url).password
-    except ValueError:
-        password = None
-    if password:
-        yield password
-        yield unquote(password)
-    yield from keyword_passwords(url)
-
-
 def _scrub(text: str, url: str) -> str:
     """`text` (an error message) with every form of the URL's password replaced by `***`."""
-    for secret in sorted(set(_passwords(url)), key=len, reverse=True):
+    for secret in url_passwords(url):
         text = text.replace(secret, "***")
     return mask_url(text)
 
