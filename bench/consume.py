@@ -41,6 +41,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from summary import summary_line  # bench/ is on sys.path when a benchmark runs
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "lib"), str(ROOT / "consumer"), str(ROOT)]
 
@@ -333,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
               f"consumer peak RSS {peak:.0f} MiB")
         ok = consumer_rate >= TARGET_RATE and ratio >= TARGET_RATIO
         print("targets met" if ok else "TARGETS MISSED")
+        print(summary_line("consumer", consumer_rate, "events/s", baseline_rate, f">={TARGET_RATIO}"))
         return 0 if ok else 1
 
 

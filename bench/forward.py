@@ -38,6 +38,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from summary import summary_line  # bench/ is on sys.path when a benchmark runs
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "lib"), str(ROOT)]
 
@@ -273,6 +275,9 @@ def main() -> int:
         print(f"  {name}: {statistics.median(d[name] for d in drains):,.2f}")
     for name in latencies[0]:
         print(f"  latency {name}: {statistics.median(d[name] for d in latencies):.3f}")
+    forwarder = statistics.median(d["forwarder_events_per_s"] for d in drains)
+    baseline = statistics.median(d["baseline_events_per_s"] for d in drains)
+    print(summary_line("forwarder", forwarder, "events/s", baseline, ">=0.75"))
     return 0
 
 

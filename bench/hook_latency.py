@@ -24,6 +24,8 @@ import threading
 import time
 from pathlib import Path
 
+from summary import summary_line  # bench/ is on sys.path when a benchmark runs
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "claude-code-2.1.328-session.jsonl"
 EVENTS = ("SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop")
@@ -131,6 +133,9 @@ def main() -> int:
     base = results["kafka not configured"]["hook_median_ms"]
     spread = max(abs(r["hook_median_ms"] - base) / base for r in results.values())
     print(f"largest difference between configurations: {spread:.1%} of the unconfigured median")
+    unconfigured = results["kafka not configured"]
+    print(summary_line("hook_latency", unconfigured["hook_median_ms"], "ms", unconfigured["floor_median_ms"],
+                       "<=2.0"))
     return 0
 
 

@@ -48,6 +48,7 @@ def build_loop(settings: ConsumerSettings, state: ConsumerState) -> Loop:
             max_poll_records=settings.consumer_max_poll_records,
             session_timeout_ms=settings.consumer_session_timeout_ms,
             auto_offset_reset=settings.consumer_auto_offset_reset,
+            group_instance_id=settings.group_instance_id,
         )
 
     writer: Writer[Message] = Writer.for_url(settings.database_url, sslmode=settings.database_sslmode)

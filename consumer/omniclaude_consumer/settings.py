@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,8 @@ SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"
 OFFSET_RESETS = ("earliest", "latest")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _TOPIC_CHARS = re.compile(r"^[A-Za-z0-9._-]+$")
+_INSTANCE_CHARS = re.compile(r"^[A-Za-z0-9._-]+$")
+DYNAMIC_MEMBERSHIP = "dynamic"
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,10 @@ def _not_blank(value: str) -> str | None:
     return None if value.strip() else "must not be blank"
 
 
+def _instance_id(value: str) -> str | None:
+    return None if _INSTANCE_CHARS.match(value) and len(value) <= 249 else "must be 1-249 of A-Z a-z 0-9 . _ -"
+
+
 def _database_url(value: str) -> str | None:
     if value.startswith(("postgresql://", "postgres://")) or "=" in value:
         return None
@@ -122,6 +129,11 @@ TOPIC_PARTITIONS = Setting(
 )
 CONSUMER_GROUP = Setting("consumer_group", str, "omniclaude-consumer", "Kafka consumer group id", _not_blank)
 CONSUMER_CLIENT_ID = Setting("consumer_client_id", str, "omniclaude-consumer", "Kafka client id", _not_blank)
+CONSUMER_INSTANCE_ID = Setting(
+    "consumer_instance_id", str, None,
+    "static group membership id, stable per deployment (default: <group>-<host name>; give each consumer on one "
+    "host its own; `dynamic` turns static membership off)", _instance_id,
+)  # fmt: skip
 DATABASE_URL = Setting(
     "database_url", str, None,
     "PostgreSQL URL; its query string (sslmode, sslrootcert, ...) goes to libpq unchanged",
@@ -178,7 +190,7 @@ CONSUMER_LOG_LEVEL = Setting("consumer_log_level", str, "INFO", "log level", one
 SETTINGS: tuple[Setting, ...] = (
     KAFKA_BOOTSTRAP_SERVERS, KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME,
     KAFKA_SASL_PASSWORD, KAFKA_SSL_CAFILE, KAFKA_SSL_CERTFILE, KAFKA_SSL_KEYFILE, TOPIC_PREFIX, TOPIC_PARTITIONS,
-    CONSUMER_GROUP, CONSUMER_CLIENT_ID, DATABASE_URL, DATABASE_SSLMODE, CONSUMER_MAX_POLL_RECORDS,
+    CONSUMER_GROUP, CONSUMER_CLIENT_ID, CONSUMER_INSTANCE_ID, DATABASE_URL, DATABASE_SSLMODE, CONSUMER_MAX_POLL_RECORDS,
     CONSUMER_POLL_TIMEOUT_MS, CONSUMER_MESSAGE_MAX_BYTES, CONSUMER_SESSION_TIMEOUT_MS, CONSUMER_AUTO_OFFSET_RESET,
     CONSUMER_RETRY_BACKOFF_MS, CONSUMER_RETRY_BACKOFF_MAX_MS, CONSUMER_DLQ_WINDOW, CONSUMER_DLQ_MAX_SHARE,
     CONSUMER_HEALTH_HOST, CONSUMER_HEALTH_PORT, CONSUMER_STALL_SECONDS, CONSUMER_LOG_LEVEL,
@@ -202,6 +214,7 @@ class ConsumerSettings:
     topic_partitions: int = TOPIC_PARTITIONS.default
     consumer_group: str = CONSUMER_GROUP.default
     consumer_client_id: str = CONSUMER_CLIENT_ID.default
+    consumer_instance_id: str | None = None
     database_sslmode: str | None = None
     consumer_max_poll_records: int = CONSUMER_MAX_POLL_RECORDS.default
     consumer_poll_timeout_ms: int = CONSUMER_POLL_TIMEOUT_MS.default
@@ -242,6 +255,20 @@ class ConsumerSettings:
                 value = "***"
             out[setting.name] = value
         return out
+
+    @property
+    def group_instance_id(self) -> str | None:
+        """The static membership id given to Kafka (None: dynamic membership).
+
+        A restarted consumer with the same id takes its partitions back at once instead of waiting out
+        the session timeout; two live consumers with one id fence each other, so each needs its own.
+        """
+        if self.consumer_instance_id == DYNAMIC_MEMBERSHIP:
+            return None
+        if self.consumer_instance_id:
+            return self.consumer_instance_id
+        host = re.sub(r"[^A-Za-z0-9._-]", "-", socket.gethostname()) or "host"
+        return f"{self.consumer_group}-{host}"[:249]
 
     @property
     def database_url_masked(self) -> str:

@@ -79,7 +79,8 @@ class KafkaSource:
     """A subscribed kafka-python KafkaConsumer, committing only what it is told to."""
 
     def __init__(self, topics: Sequence[str], *, group: str, config: dict[str, Any], max_poll_records: int,
-                 session_timeout_ms: int, auto_offset_reset: str, bootstrap_timeout_ms: int = 10_000) -> None:
+                 session_timeout_ms: int, auto_offset_reset: str, group_instance_id: str | None = None,
+                 bootstrap_timeout_ms: int = 10_000) -> None:
         from kafka import ConsumerRebalanceListener, KafkaConsumer
 
         class Listener(_Listener, ConsumerRebalanceListener):  # type: ignore[misc]
@@ -88,6 +89,7 @@ class KafkaSource:
         self._listener = Listener()
         self._consumer = KafkaConsumer(
             group_id=group,
+            group_instance_id=group_instance_id,
             enable_auto_commit=False,
             auto_offset_reset=auto_offset_reset,
             key_deserializer=None,

@@ -42,6 +42,17 @@ def _drained(bootstrap: str, group: str, prefix: str, total: int) -> bool:
     return sum(end.values()) >= total and committed == end
 
 
+def _assigned_partitions(port: int) -> int:
+    try:
+        _status, text = http_get(port, "/metrics")
+    except OSError:
+        return -1
+    for line in str(text).splitlines():
+        if line.startswith("omniclaude_consumer_assigned_partitions "):
+            return int(float(line.split()[1]))
+    return -1
+
+
 def test_sigkill_at_five_random_points_loses_and_duplicates_nothing(
     kafka: Any, topics: str, migrated_url: str, consumer_process: Callable[..., ConsumerProcess]
 ) -> None:
@@ -96,19 +107,11 @@ def test_two_consumers_in_a_group_one_killed_the_other_takes_over(
     settings = settings_for(kafka.bootstrap, migrated_url, prefix, consumer_max_poll_records=500)
     ports = [free_port(), free_port()]
     first, second = consumer_process(settings), consumer_process(settings)
-    first.start(consumer_health_port=ports[0])
-    second.start(consumer_health_port=ports[1])
+    first.start(consumer_health_port=ports[0], consumer_instance_id=f"{prefix}-first")
+    second.start(consumer_health_port=ports[1], consumer_instance_id=f"{prefix}-second")
     total_partitions = 6 * len(event_topics(prefix))
 
-    def assigned(port: int) -> int:
-        try:
-            _status, text = http_get(port, "/metrics")
-        except OSError:
-            return -1
-        for line in str(text).splitlines():
-            if line.startswith("omniclaude_consumer_assigned_partitions "):
-                return int(float(line.split()[1]))
-        return -1
+    assigned = _assigned_partitions
 
     def shared() -> bool:
         first_count, second_count = assigned(ports[0]), assigned(ports[1])
@@ -119,7 +122,7 @@ def test_two_consumers_in_a_group_one_killed_the_other_takes_over(
     try:
         producer.send(records[:6000])
         time.sleep(1.0)
-        second.kill()  # mid-stream, without leaving the group
+        second.kill()  # mid-stream, without leaving the group: its partitions move after the session timeout
         producer.send(records[6000:])
     finally:
         producer.close()
@@ -273,3 +276,33 @@ def test_missing_topics_are_created_and_the_consumer_becomes_ready(
     assert consumer.state.snapshot().assigned == frozenset(
         (t, p) for t in event_topics(prefix) for p in range(2)
     )
+
+
+def test_a_killed_consumer_restarted_at_once_takes_its_partitions_back_without_the_session_timeout(
+    kafka: Any, topics: str, migrated_url: str, consumer_process: Callable[..., ConsumerProcess]
+) -> None:
+    """Static membership: the restarted process joins as the same member, so the broker hands its partitions
+    back at once instead of waiting out the 45 s session timeout for the dead one."""
+    records = list(factory.good_stream(3000, topics, seed=53))
+    settings = settings_for(kafka.bootstrap, migrated_url, topics, consumer_session_timeout_ms=45_000)
+    port = free_port()
+    process = consumer_process(settings)
+    process.start(consumer_health_port=port)
+    total = 3 * len(event_topics(topics))
+    wait_until(lambda: _assigned_partitions(port) == total, 60, "the consumer to get its partitions")
+    producer = factory.Producer(kafka.bootstrap)
+    try:
+        producer.send(records[:1500])
+        process.kill()
+        restarted_at = time.monotonic()
+        process.start(consumer_health_port=port)
+        producer.send(records[1500:])
+    finally:
+        producer.close()
+    wait_until(lambda: _assigned_partitions(port) == total, 30, "the restarted consumer to get its partitions")
+    assert time.monotonic() - restarted_at < 30, "waited out the session timeout"
+    wait_until(lambda: _drained(kafka.bootstrap, f"{topics}-group", topics, len(records)), 60,
+               "the restarted consumer to drain the topics")
+    assert event_ids(migrated_url) == expected_ids(records), process.log_tail()
+    process.signal(signal.SIGTERM)
+    assert process.wait(timeout=15) == 0

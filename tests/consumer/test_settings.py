@@ -103,3 +103,15 @@ def test_secrets_are_masked_in_repr_and_describe(tmp_path: Path) -> None:
         assert "sslmode=verify-full" in text
 
 
+
+
+def test_static_membership_id_defaults_to_group_and_host_and_can_be_turned_off(tmp_path: Path) -> None:
+    import re
+    import socket
+
+    host = re.sub(r"[^A-Za-z0-9._-]", "-", socket.gethostname())
+    assert load_settings(_env(tmp_path)).group_instance_id == f"omniclaude-consumer-{host}"
+    assert load_settings(_env(tmp_path, OMNICLAUDE_CONSUMER_INSTANCE_ID="east-1")).group_instance_id == "east-1"
+    assert load_settings(_env(tmp_path, OMNICLAUDE_CONSUMER_INSTANCE_ID="dynamic")).group_instance_id is None
+    with pytest.raises(SettingsError, match="OMNICLAUDE_CONSUMER_INSTANCE_ID"):
+        load_settings(_env(tmp_path, OMNICLAUDE_CONSUMER_INSTANCE_ID="a b"))
