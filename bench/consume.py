@@ -34,6 +34,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -81,6 +82,27 @@ class Progress:
             self.samples.append(round(rss_mb(), 1))
 
 
+@contextlib.contextmanager
+def profiled(path: str | None) -> Iterator[None]:
+    """Runs the block under cProfile when `path` is set, and writes the top functions there (by own time)."""
+    if not path:
+        yield
+        return
+    import cProfile
+    import io
+    import pstats
+
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        yield
+    finally:
+        profile.disable()
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(30)
+        Path(path).write_text(out.getvalue(), encoding="utf-8")
+
+
 # -- workers (each runs in its own process) ------------------------------------------------------------
 
 
@@ -115,7 +137,8 @@ def worker_consumer(args: argparse.Namespace) -> dict[str, Any]:
 
     threading.Thread(target=watch, daemon=True).start()
     started = time.perf_counter()
-    code = loop.run()
+    with profiled(os.environ.get("BENCH_PROFILE")):
+        code = loop.run()
     loop.close()
     snap = state.snapshot()
     return {
@@ -281,12 +304,20 @@ def preload(bootstrap: str, prefix: str, events: int, partitions: int) -> float:
     return time.perf_counter() - started
 
 
-def run_worker(kind: str, bootstrap: str, url: str, prefix: str, events: int) -> dict[str, Any]:
+def run_worker(
+    kind: str, bootstrap: str, url: str, prefix: str, events: int, *, profile: bool = False
+) -> dict[str, Any]:
     argv = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--bootstrap", bootstrap,
             "--url", url, "--prefix", prefix, "--group", f"bench-{kind}-{uuid.uuid4().hex[:8]}",
             "--events", str(events)]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    profile_path = Path(tempfile.mkstemp(prefix="omniclaude-bench-profile-")[1]) if profile else None
+    if profile_path is not None:
+        env["BENCH_PROFILE"] = str(profile_path)
     result = subprocess.run(argv, capture_output=True, text=True, timeout=1800, check=False, env=env, cwd=ROOT)
+    if profile_path is not None:
+        print(f"-- {kind} profile (cProfile, own time)\n{profile_path.read_text()}", flush=True)
+        profile_path.unlink()
     if result.returncode != 0:
         raise SystemExit(f"{kind} worker failed ({result.returncode}):\n{result.stderr[-4000:]}")
     report: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
@@ -298,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--partitions", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="profile the consumer worker (cProfile) and print it")
     parser.add_argument("--worker", choices=["consumer", "baseline"], help=argparse.SUPPRESS)
     for hidden in ("--bootstrap", "--url", "--prefix", "--group"):
         parser.add_argument(hidden, help=argparse.SUPPRESS)
@@ -318,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
                 url = databases.create_database()
                 with psycopg.connect(url) as conn:
                     migrations.upgrade(conn)
-                report = run_worker(kind, bootstrap, url, prefix, args.events)
+                report = run_worker(kind, bootstrap, url, prefix, args.events, profile=args.profile)
                 if report["events"] < args.events:
                     raise SystemExit(f"{kind} run {run} handled only {report['events']} events: {report}")
                 report["rate"] = report["events"] / report["seconds"]
