@@ -68,6 +68,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process so far, every thread (the Kafka client's IO thread included)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 class Progress:
     """Samples RSS at 25/50/75/100 % of `total`."""
 
@@ -133,9 +139,10 @@ def worker_consumer(args: argparse.Namespace) -> dict[str, Any]:
                 finished.append(time.perf_counter())
                 loop.request_stop()
                 return
-            time.sleep(0.002)
+            time.sleep(0.01)
 
     threading.Thread(target=watch, daemon=True).start()
+    cpu_started = cpu_seconds()
     started = time.perf_counter()
     with profiled(os.environ.get("BENCH_PROFILE")):
         code = loop.run()
@@ -150,6 +157,7 @@ def worker_consumer(args: argparse.Namespace) -> dict[str, Any]:
         "batches": snap.batches,
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "rss_mb": progress.samples,
+        "cpu_seconds": round(cpu_seconds() - cpu_started, 3),
     }
 
 
@@ -237,6 +245,7 @@ def worker_baseline(args: argparse.Namespace) -> dict[str, Any]:
     for table, columns in COLUMNS.items():
         conn.execute(f"CREATE TABLE bare_{table} AS SELECT {', '.join(columns)} FROM {table} WITH NO DATA")
     progress = Progress(args.events)
+    cpu_started = cpu_seconds()
     started = time.perf_counter()
     consumer = KafkaConsumer(
         *event_topics(args.prefix), bootstrap_servers=args.bootstrap, group_id=args.group,
@@ -262,7 +271,8 @@ def worker_baseline(args: argparse.Namespace) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     consumer.close(autocommit=False)
     conn.close()
-    return {"seconds": seconds, "events": done, "peak_rss_mb": round(peak_rss_mb(), 1), "rss_mb": progress.samples}
+    return {"seconds": seconds, "events": done, "peak_rss_mb": round(peak_rss_mb(), 1), "rss_mb": progress.samples,
+            "cpu_seconds": round(cpu_seconds() - cpu_started, 3)}
 
 
 # -- the driver ------------------------------------------------------------------------------------------
@@ -355,7 +365,8 @@ def main(argv: list[str] | None = None) -> int:
                     raise SystemExit(f"{kind} run {run} handled only {report['events']} events: {report}")
                 report["rate"] = report["events"] / report["seconds"]
                 results[kind].append(report)
-                print(f"run {run} {kind:8}: {report['rate']:8,.0f} events/s ({report['seconds']:.2f}s), "
+                print(f"run {run} {kind:8}: {report['rate']:8,.0f} events/s ({report['seconds']:.2f}s, "
+                      f"{report['cpu_seconds']:.2f}s CPU), "
                       f"peak RSS {report['peak_rss_mb']:.0f} MiB, RSS at 25/50/75/100 %: {report['rss_mb']}",
                       flush=True)
         consumer_rate = statistics.median(r["rate"] for r in results["consumer"])

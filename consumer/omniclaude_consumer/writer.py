@@ -35,7 +35,9 @@ next call.
 
 from __future__ import annotations
 
+import functools
 import logging
+import operator
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -110,6 +112,14 @@ class TableSpec:
     @property
     def stage(self) -> str:
         return STAGE_PREFIX + self.table
+
+    @functools.cached_property
+    def values_of(self) -> Callable[[Row], tuple[Any, ...]]:
+        """A row's values in column order (`operator.itemgetter`: one C call per row)."""
+        getter = operator.itemgetter(*self.columns)
+        if len(self.columns) == 1:
+            return lambda row: (getter(row),)
+        return getter
 
     def create_stage(self) -> sql.Composed:
         cols = sql.SQL(", ").join(map(sql.Identifier, self.columns))
@@ -350,22 +360,21 @@ class Writer(Generic[T]):
             result.unchanged[spec.table] += len(chunk) - changed
 
     def _apply(self, conn: Connection, spec: TableSpec, chunk: list[Pending[T]]) -> int:
-        columns = spec.columns
+        values_of = spec.values_of
         with conn.cursor() as cur:
             rounds = 1
             with cur.copy(spec.copy()) as copy:
+                write_row = copy.write_row
                 if spec.rounds:
                     seen: Counter[object] = Counter()
                     for item in chunk:
-                        values = item.row
-                        key = values["execution_id"]
+                        key = item.row["execution_id"]
                         seen[key] += 1
-                        copy.write_row([*(values[c] for c in columns), seen[key]])
+                        write_row((*values_of(item.row), seen[key]))
                     rounds = max(seen.values())
                 else:
                     for item in chunk:
-                        values = item.row
-                        copy.write_row([values[c] for c in columns])
+                        write_row(values_of(item.row))
             changed = 0
             if spec.rounds:
                 statement = spec.apply()
