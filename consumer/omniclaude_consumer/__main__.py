@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Mapping, Sequence
 
+from omniclaude.masking import MaskingFilter
 from omniclaude.topics import dead_letter_topic, event_topics
 
 from omniclaude_consumer.dlq import DeadLetterLimit, DeadLetterProducer, kafka_producer_factory
@@ -86,6 +87,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         stream=sys.stderr,
     )
     logging.getLogger("kafka").setLevel(max(logging.WARNING, logging.getLogger().level))
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(MaskingFilter(settings.secrets()))
     state = ConsumerState(stall_seconds=settings.consumer_stall_seconds)
     try:
         server = HealthServer(state, settings.consumer_health_host, settings.consumer_health_port, tables=TABLES)

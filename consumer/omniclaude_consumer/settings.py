@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from omniclaude.config import PREFIX, SASL_MECHANISMS, SECURITY_PROTOCOLS, SettingsError, config_paths, parse_env_file
-from omniclaude.masking import mask_url
+from omniclaude.masking import mask_url, url_passwords
 
 __all__ = ["SETTINGS", "ConsumerSettings", "Setting", "SettingsError", "load_settings"]
 
@@ -255,6 +255,11 @@ class ConsumerSettings:
                 value = "***"
             out[setting.name] = value
         return out
+
+    def secrets(self) -> list[str]:
+        """Every secret setting's value and every credential of the database URL, for log scrubbing."""
+        values = [getattr(self, setting.name) for setting in SETTINGS if setting.secret]
+        return [value for value in values if isinstance(value, str)] + url_passwords(self.database_url)
 
     @property
     def group_instance_id(self) -> str | None:

@@ -86,8 +86,13 @@ class Settings:
         self.environ: Mapping[str, str] = dict(environ or {})
 
     def __repr__(self) -> str:
+        from omniclaude.masking import mask_url
+
         shown = ", ".join(
-            f"{name}={getattr(self, name)!r}" for name, _k, _d, secret, _doc in FIELDS if not secret
+            f"{name}={mask_url(value) if name.endswith('_url') and value else value!r}"
+            for name, _k, _d, secret, _doc in FIELDS
+            if not secret
+            for value in [getattr(self, name)]
         )
         return f"Settings({shown})"
 

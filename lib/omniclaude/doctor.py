@@ -29,7 +29,8 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from omniclaude.config import SECRETS_FILE, Settings, config_paths, env_name
-from omniclaude.masking import mask_url, url_passwords
+from omniclaude.logger import spool_safety, unspooled_path
+from omniclaude.masking import configured_secrets, mask_url, scrub
 from omniclaude.spool import SpoolReader, list_segments
 
 Status = Literal["ok", "warn", "fail"]
@@ -98,20 +99,9 @@ def format_check(check: Check) -> str:
 # -- secrets -------------------------------------------------------------------------------------------
 
 
-def _secrets(settings: Settings) -> list[str]:
-    found = []
-    if settings.kafka_sasl_password:
-        found.append(settings.kafka_sasl_password)
-    for url in (settings.database_url, settings.health_url):
-        found += url_passwords(url)
-    return sorted({s for s in found if s}, key=len, reverse=True)
-
-
 def _scrub(text: str, settings: Settings) -> str:
-    """`text` (an error message) without any configured secret."""
-    for secret in _secrets(settings):
-        text = text.replace(secret, "***")
-    return mask_url(" ".join(text.split()))[:300]
+    """`text` (an error message) without any configured secret or any URL's credentials, on one line."""
+    return " ".join(scrub(text, configured_secrets(settings)).split())[:300]
 
 
 # -- config and interpreter ----------------------------------------------------------------------------
@@ -200,8 +190,32 @@ def _nearest_existing(path: str) -> str:
 
 
 def check_spool(settings: Settings) -> Check:
-    """The spool folder: where it is, that it is (or can be created) writable, and what waits in it."""
+    """The spool folder: where it is, that it is safe and (or can be created) writable, and what waits in
+    it; the temp-dir fallback spool when used or refused, and events dropped for want of a safe spool."""
     spool = settings.dirs.spool
+    safety = spool_safety(settings)
+    dropped = f"; {safety.dropped} event(s) were dropped: no safe spool folder" if safety.dropped else ""
+    if safety.unsafe:
+        more = f" (and {len(safety.unsafe) - 1} more)" if len(safety.unsafe) > 1 else ""
+        return Check("spool", FAIL, f"{safety.unsafe[0]}{more}: not used{dropped}",
+                     "remove it, or make it yours and private (chown; chmod 700 folders, 600 files); "
+                     "meanwhile events go to the temp-dir fallback when that is safe")
+    check = _primary_spool(settings, spool)
+    if check.status == FAIL:
+        return check
+    if safety.fallback_refused:
+        return Check("spool", WARN, f"{check.detail}; fallback refused: {safety.fallback_refused}{dropped}",
+                     f"remove {safety.fallback} (another user may have made it)")
+    if safety.dropped:
+        return Check("spool", WARN, f"{check.detail}{dropped}",
+                     f"keep the spool folders safe; delete {unspooled_path(settings)} to reset the count")
+    if safety.fallback_pending:
+        return Check("spool", WARN, f"{check.detail}; {safety.fallback_pending} event(s) wait in {safety.fallback}",
+                     "omniclaude flush (it drains the fallback spool too)")
+    return check
+
+
+def _primary_spool(settings: Settings, spool: str) -> Check:
     if not os.path.isdir(spool):
         ancestor = _nearest_existing(os.path.dirname(spool))
         if os.path.isdir(ancestor) and os.access(ancestor, os.W_OK | os.X_OK):

@@ -12,13 +12,18 @@ import fcntl
 import os
 import sys
 
+from omniclaude.paths import UnsafePathError, open_private
+
 LOCK_NAME = "forwarder.lock"
 
 
 def forwarder_running(spool_dir: str) -> bool:
-    """Returns True when a forwarder holds the spool's lock; never raises (False on any error)."""
+    """Returns True when a forwarder holds the spool's lock, or when the lock file is not safe to use
+    (no forwarder could take it, so none is started); never raises (False on any other error)."""
     try:
-        fd = os.open(os.path.join(spool_dir, LOCK_NAME), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fd, _st = open_private(os.path.join(spool_dir, LOCK_NAME), os.O_RDWR | os.O_CREAT)
+    except UnsafePathError:
+        return True
     except OSError:
         return False
     try:

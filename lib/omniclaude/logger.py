@@ -5,6 +5,11 @@ read or created at import. `log_event` builds the envelope (context from the env
 the hook input), caps its size, appends it to the spool and, when Kafka is configured, makes sure a
 forwarder is running. It never raises and never writes to stdout: failures go to stderr as one line and
 the call returns None. Standard library only.
+
+Where events go: the state dir's spool, else the temp dir's (`<tmp>/omniclaude-<uid>/spool`), each used
+only when safe (`paths`: this user's, private, no symbolic link). Never a folder inside the project.
+When neither is safe the event is dropped, counted in `<state dir>/unspooled.log` when that folder is
+safe (else only on stderr), and stderr says so once per process.
 """
 
 from __future__ import annotations
@@ -17,23 +22,96 @@ from omniclaude import envelope
 from omniclaude.config import Settings, load_settings_or_defaults
 from omniclaude.context import build_context
 from omniclaude.launcher import ensure_forwarder
-from omniclaude.spool import Spool
+from omniclaude.paths import ensure_dir, open_private
+from omniclaude.spool import Spool, append_log
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 
-def spool_candidates(settings: Settings) -> list[str]:
-    """Returns the spool folders to try, in order: the state dir's, the temp dir's, then ./.omniclaude."""
+UNSPOOLED_LOG = "unspooled.log"
+
+
+class NoSafeSpoolError(OSError):
+    """No spool folder is safe to write to: the event is dropped (and counted)."""
+
+
+def spool_candidates(settings: Settings) -> list[Spool]:
+    """Returns the spools to try, in order: the state dir's, then the temp dir's, which must be private
+    from `<tmp>/omniclaude-<uid>` down (another user could have made that folder first)."""
     import tempfile
 
-    uid = os.getuid() if hasattr(os, "getuid") else 0
+    uid = os.geteuid() if hasattr(os, "geteuid") else 0
+    temp_root = os.path.join(tempfile.gettempdir(), f"omniclaude-{uid}")
     return [
-        settings.dirs.spool,
-        os.path.join(tempfile.gettempdir(), f"omniclaude-{uid}", "spool"),
-        os.path.join(os.path.abspath(".omniclaude"), "spool"),
+        Spool(settings.dirs.spool, settings.spool_max_bytes),
+        Spool(os.path.join(temp_root, "spool"), settings.spool_max_bytes, root=temp_root),
     ]
+
+
+def unspooled_path(settings: Settings) -> str:
+    """The counter of events dropped because no spool folder was safe: one line per event."""
+    return os.path.join(settings.dirs.state, UNSPOOLED_LOG)
+
+
+def unspooled_count(settings: Settings) -> int:
+    """Returns how many events were dropped because no spool folder was safe (0 when none or unknown)."""
+    try:
+        fd, _st = open_private(unspooled_path(settings), os.O_RDONLY)
+    except OSError:
+        return 0
+    with open(fd, "rb") as handle:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 16), b""))
+
+
+class SpoolSafety:
+    """What `status` and `doctor` report about where events can go (see `spool_safety`)."""
+
+    __slots__ = ("dropped", "fallback", "fallback_pending", "fallback_refused", "unsafe")
+
+    def __init__(self, unsafe: list[str], fallback: str, fallback_pending: int, fallback_refused: str | None,
+                 dropped: int) -> None:
+        self.unsafe = unsafe
+        self.fallback = fallback
+        self.fallback_pending = fallback_pending
+        self.fallback_refused = fallback_refused
+        self.dropped = dropped
+
+    def as_dict(self) -> dict[str, object]:
+        """The fields `status` prints."""
+        state = (f"refused: {self.fallback_refused}" if self.fallback_refused
+                 else f"{self.fallback_pending} event(s) pending")
+        return {
+            "unsafe": self.unsafe,
+            "fallback_spool": f"{self.fallback} ({state})",
+            "dropped_no_safe_spool": self.dropped,
+        }
+
+
+def spool_safety(settings: Settings) -> SpoolSafety:
+    """Returns why the spool folder or a file in it is not used (`unsafe`, one line each), the temp-dir
+    fallback spool (its pending events, or why it is refused), and how many events were dropped because
+    no spool folder was safe. Reads only; for `status` and `doctor`."""
+    from omniclaude.paths import check_dir
+    from omniclaude.spool import SpoolReader, unsafe_entries
+
+    fallback = spool_candidates(settings)[1]
+    pending, refused = 0, None
+    try:
+        check_dir(fallback.directory, fallback.root)
+        pending = SpoolReader(fallback.directory).pending()[0]
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        refused = str(exc)
+    return SpoolSafety(
+        unsafe_entries(settings.dirs.spool), fallback.directory, pending, refused, unspooled_count(settings)
+    )
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error) or type(error).__name__
 
 
 def _warn(message: str) -> None:
@@ -50,29 +128,40 @@ class EventLogger:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._spool: Spool | None = None
+        self._said_dropped = False
 
     @property
     def spool(self) -> Spool:
-        """The spool in use: the first writable candidate (chosen on first use). Raises OSError if none."""
+        """The spool in use: the first safe, writable candidate (chosen on first use). Raises
+        NoSafeSpoolError, naming why each was refused, when there is none."""
         if self._spool is None:
-            primary = Spool(self.settings.dirs.spool, self.settings.spool_max_bytes)
-            try:
-                primary.ensure()
-                self._spool = primary
-            except OSError as first_error:
-                for candidate in spool_candidates(self.settings)[1:]:
-                    fallback = Spool(candidate, self.settings.spool_max_bytes)
-                    try:
-                        fallback.ensure()
-                    except OSError:
-                        continue
-                    reason = first_error.strerror or type(first_error).__name__
-                    _warn(f"spool folder {primary.directory} is not writable ({reason}); using {candidate}")
-                    self._spool = fallback
-                    break
-                else:
-                    raise
+            refused = []
+            for candidate in spool_candidates(self.settings):
+                try:
+                    candidate.ensure()
+                except OSError as exc:
+                    refused.append(f"{candidate.directory} ({_reason(exc)})")
+                    continue
+                if refused:
+                    _warn(f"spool folder {refused[0]} cannot be used; using {candidate.directory}")
+                self._spool = candidate
+                break
+            else:
+                raise NoSafeSpoolError(f"no safe spool folder: {'; '.join(refused)}")
         return self._spool
+
+    def _drop(self, event_type: str, error: NoSafeSpoolError) -> None:
+        """Counts an event that had nowhere safe to go, and says so on stderr once per process."""
+        counter = unspooled_path(self.settings)
+        try:
+            ensure_dir(self.settings.dirs.state)
+            append_log(counter, [event_type])
+            where = f"counted in {counter}"
+        except OSError:
+            where = "not counted: the state folder is not safe either"
+        if not self._said_dropped:
+            self._said_dropped = True
+            _warn(f"dropped a {event_type} event ({where}); {error}")
 
     def log_event(
         self,
@@ -97,6 +186,9 @@ class EventLogger:
                 line = envelope.encode(event, self.settings.event_max_bytes)
             spool = self.spool
             spool.append(line)
+        except NoSafeSpoolError as exc:
+            self._drop(event_type, exc)
+            return None
         except Exception as exc:
             _warn(f"could not record a {event_type} event: {type(exc).__name__}: {exc}")
             return None

@@ -3,12 +3,22 @@
 The hook may import only the standard library (and `pathlib` alone costs it milliseconds), so this module
 computes, as plain strings, the same user directories as `platformdirs`; a test pins the two together on
 Linux, macOS and Windows. `OMNICLAUDE_HOME`, when set, replaces them all with sub-folders of one directory.
-Nothing here touches the disk except `ensure_dir`, which callers use lazily, on first write.
+Nothing here touches the disk except `ensure_dir`, `check_dir` and `open_private`, which callers use
+lazily, on first use.
+
+Safety of what omniclaude writes and reads back (spool folders and files, logs): a folder or file is
+used only when it is this user's (owner == effective uid), not a symbolic link, and private (mode & 0o077
+== 0). A folder of this user's that others may read but not write is made private on the way (chmod
+0700): nobody else could have put anything in it. Anything else raises `UnsafePathError` and is never
+written to or read. Each check is one `lstat` per folder or one `fstat` on a descriptor already held.
+On Windows, where modes and owners mean something else, only symbolic links are refused.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import sys
 
 TYPE_CHECKING = False
@@ -71,13 +81,110 @@ def resolve_dirs(env: Mapping[str, str], platform: str = sys.platform) -> Dirs:
     )
 
 
-def ensure_dir(path: str) -> str:
-    """Creates `path` (and parents) with mode 0700 if missing; returns it. Raises OSError if impossible."""
-    try:
-        os.makedirs(path, mode=0o700)
-    except FileExistsError:
-        if not os.path.isdir(path):
-            raise
-    else:
-        os.chmod(path, 0o700)
+_PRIVATE_DIR = 0o700
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+
+class UnsafePathError(PermissionError):
+    """A folder or file that must not be used: a symbolic link, another user's, or open to others."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(errno.EPERM, reason, path)
+
+    def __str__(self) -> str:
+        return f"{self.filename} is not safe to use: {self.strerror}"
+
+
+def unsafe_reason(st: os.stat_result, *, tolerate_readable: bool = False) -> str | None:
+    """Why the file or folder of this `lstat`/`fstat` result must not be used, or None when it is safe.
+
+    `tolerate_readable` lets a folder that others may read, but not write, pass (it is made private)."""
+    if stat.S_ISLNK(st.st_mode):
+        return "it is a symbolic link"
+    if not hasattr(os, "geteuid"):
+        return None
+    euid = os.geteuid()
+    if st.st_uid != euid:
+        return f"it belongs to uid {st.st_uid}, not to you (uid {euid})"
+    loose = st.st_mode & 0o077
+    if loose and not (tolerate_readable and not loose & 0o022):
+        return f"group or others can access it (mode {stat.S_IMODE(st.st_mode):04o})"
+    return None
+
+
+def _verify_dir(path: str, st: os.stat_result, fix: bool) -> None:
+    if stat.S_ISDIR(st.st_mode) or stat.S_ISLNK(st.st_mode):
+        reason = unsafe_reason(st, tolerate_readable=fix)
+        if reason is not None:
+            raise UnsafePathError(path, reason)
+        if st.st_mode & 0o077 and hasattr(os, "geteuid"):
+            os.chmod(path, _PRIVATE_DIR)
+        return
+    raise NotADirectoryError(errno.ENOTDIR, "Not a directory", path)
+
+
+def _verify_chain(path: str, root: str | None, leaf: os.stat_result | None, fix: bool) -> None:
+    current, top = path, root or path
+    while True:
+        _verify_dir(current, leaf if leaf is not None and current == path else os.lstat(current), fix)
+        parent = os.path.dirname(current)
+        if current in (top, parent) or len(parent) < len(top):
+            return
+        current = parent
+
+
+def check_dir(path: str, root: str | None = None, make_private: bool = False) -> None:
+    """Checks that `path` -- and every folder from `root` (an ancestor of `path`) down to it -- is a real
+    folder, this user's and private; changes nothing unless `make_private` (see the module docstring).
+    Raises FileNotFoundError when one is missing, NotADirectoryError, or UnsafePathError saying why it
+    must not be used."""
+    _verify_chain(path, root, None, fix=make_private)
+
+
+def ensure_dir(path: str, root: str | None = None) -> str:
+    """Creates `path` and its missing parents (each 0700), then checks it as `check_dir` does, making a
+    folder of this user's that others may read but not write private; returns `path`. Raises
+    UnsafePathError for a folder that must not be used, other OSError when it cannot be created."""
+    missing = []
+    current = path
+    while True:
+        try:
+            leaf = os.lstat(current)
+            break
+        except FileNotFoundError:
+            parent = os.path.dirname(current)
+            if parent == current:
+                raise
+            missing.append(current)
+            current = parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, _PRIVATE_DIR)
+        except FileExistsError:
+            continue
+        os.chmod(folder, _PRIVATE_DIR)  # the umask may have taken bits away
+    _verify_chain(path, root, None if missing else leaf, fix=True)
     return path
+
+
+def open_private(path: str, flags: int, mode: int = 0o600) -> tuple[int, os.stat_result]:
+    """Opens a file with O_NOFOLLOW (O_CREAT files get `mode`) and checks, with one `fstat`, that it is a
+    regular file, this user's and private. Returns (descriptor, its fstat). Raises UnsafePathError (the
+    descriptor closed) or the OSError of `os.open`."""
+    try:
+        fd = os.open(path, flags | os.O_CLOEXEC | _NOFOLLOW | _NONBLOCK, mode)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK) and os.path.islink(path):
+            raise UnsafePathError(path, "it is a symbolic link") from None
+        raise
+    try:
+        st = os.fstat(fd)
+        reason = "it is not a regular file" if not stat.S_ISREG(st.st_mode) else unsafe_reason(st)
+    except OSError:
+        os.close(fd)
+        raise
+    if reason is not None:
+        os.close(fd)
+        raise UnsafePathError(path, reason)
+    return fd, st

@@ -13,16 +13,22 @@ it with a newline first, so the fragment becomes one unreadable line that the re
 never a glued pair. A segment is renamed to `.sealed` under its lock before its last bytes are read, and a
 writer re-checks after locking that its file is still the live segment, so nothing lands in a sealed file.
 When a new segment would take the spool over its cap, the oldest segments are dropped and counted.
+
+Safety: the folder (and, for the temp-dir fallback, every folder from `root` down) must be this user's
+and private, and every file is opened with O_NOFOLLOW and checked with one `fstat` (`paths.open_private`);
+new files are created exclusively. A writer that meets an unsafe live segment starts the next one; the
+reader skips an unsafe segment (counted in errors.log) and refuses a spool whose cursor is unsafe.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import stat
 import time
 
 from omniclaude import _fastjson
-from omniclaude.paths import ensure_dir
+from omniclaude.paths import UnsafePathError, check_dir, ensure_dir, open_private, unsafe_reason
 
 SEGMENT_SUFFIX = ".jsonl"
 SEALED_SUFFIX = ".sealed"
@@ -61,14 +67,63 @@ def list_segments(directory: str) -> list[tuple[int, str, bool]]:
     return found
 
 
+def unsafe_entries(directory: str) -> list[str]:
+    """Returns one line per reason the spool folder, or a file in it, must not be used (none when all is
+    safe or the folder is missing): for `status` and `doctor`."""
+    try:
+        check_dir(directory)
+        names = sorted(os.listdir(directory))
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        return [str(exc)]
+    problems = []
+    for name in names:
+        path = os.path.join(directory, name)
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        reason = unsafe_reason(st)
+        if reason is None and not stat.S_ISREG(st.st_mode):
+            reason = "it is not a regular file"
+        if reason is not None:
+            problems.append(str(UnsafePathError(path, reason)))
+    return problems
+
+
 def append_log(path: str, fields: list[str]) -> None:
     """Appends one space-separated line (time first) to a counter log; raises OSError."""
     line = " ".join([f"{time.time():.3f}", *(field.replace("\n", " ") for field in fields)]) + "\n"
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, _FILE_MODE)
+    fd, _st = open_private(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, _FILE_MODE)
     try:
         os.write(fd, line.encode("utf-8", "replace"))
     finally:
         os.close(fd)
+
+
+def write_new(path: str, data: bytes) -> None:
+    """Writes `data` to `path` through a fresh, exclusively created temporary file (fsynced, then renamed
+    over `path`); a symbolic link or stray file at the temporary name is removed first. Raises OSError."""
+    tmp = path + ".tmp"
+    try:
+        os.unlink(tmp)
+    except FileNotFoundError:
+        pass
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0), _FILE_MODE)
+    try:
+        _write_all(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def _read_private(path: str, start: int = 0, limit: int = -1) -> bytes:
+    fd, _st = open_private(path, os.O_RDONLY)
+    with os.fdopen(fd, "rb") as handle:
+        handle.seek(start)
+        return handle.read(limit)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -81,8 +136,15 @@ def _write_all(fd: int, data: bytes) -> None:
 class Spool:
     """One spool folder. Cheap to construct: nothing is touched until the first `append`."""
 
-    def __init__(self, directory: str, max_bytes: int = 512 * 1024 * 1024, segment_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        directory: str,
+        max_bytes: int = 512 * 1024 * 1024,
+        segment_bytes: int | None = None,
+        root: str | None = None,
+    ) -> None:
         self.directory = directory
+        self.root = root
         self.max_bytes = max_bytes
         self.segment_bytes = segment_bytes or segment_bytes_for(max_bytes)
         self._ready = False
@@ -92,10 +154,11 @@ class Spool:
         return os.path.join(self.directory, name)
 
     def ensure(self) -> None:
-        """Creates the folder (0700) if needed and checks that it is writable; raises OSError."""
+        """Creates the folder (0700) if needed and checks that it is safe (from `root` down, see
+        `paths.ensure_dir`) and writable; raises OSError (UnsafePathError when it must not be used)."""
         if self._ready:
             return
-        ensure_dir(self.directory)
+        ensure_dir(self.directory, self.root)
         if not os.access(self.directory, os.W_OK | os.X_OK):
             raise PermissionError(f"spool folder is not writable: {self.directory}")
         self._ready = True
@@ -115,14 +178,18 @@ class Spool:
 
     def _append_to(self, seq: int, path: str, line: bytes) -> bool:
         try:
-            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CLOEXEC)
+            fd, _st = open_private(path, os.O_RDWR | os.O_APPEND)
         except FileNotFoundError:
+            return False
+        except UnsafePathError as exc:
+            self._refuse(seq, exc)
             return False
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            size = os.fstat(fd).st_size
+            st = os.fstat(fd)
+            size = st.st_size
             try:
-                if os.stat(path).st_ino != os.fstat(fd).st_ino:
+                if os.stat(path).st_ino != st.st_ino:
                     return False
             except FileNotFoundError:
                 return False
@@ -136,9 +203,14 @@ class Spool:
         finally:
             os.close(fd)
 
+    def _refuse(self, seq: int, error: UnsafePathError) -> None:
+        """Leaves an unsafe live segment alone, counted in errors.log, and starts the next segment."""
+        append_log(self.path("errors.log"), ["unsafe-file", _segment_name(seq), str(error.strerror)])
+        self._create(1 + max((known for known, _p, _s in list_segments(self.directory)), default=seq))
+
     def _create(self, seq: int) -> None:
         try:
-            fd = os.open(self.path(_segment_name(seq)), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, _FILE_MODE)
+            fd, _st = open_private(self.path(_segment_name(seq)), os.O_WRONLY | os.O_CREAT | os.O_EXCL, _FILE_MODE)
         except FileExistsError:
             return
         os.close(fd)
@@ -157,8 +229,7 @@ class Spool:
             if total <= self.max_bytes:
                 break
             try:
-                with open(path, "rb") as handle:
-                    events = handle.read().count(b"\n")
+                events = _read_private(path).count(b"\n")
                 os.unlink(path)
             except OSError:
                 continue
@@ -208,12 +279,15 @@ class SpoolReader:
     def __init__(self, directory: str) -> None:
         self.directory = directory
         self._cursor_path = os.path.join(directory, "cursor")
+        try:
+            check_dir(directory)
+        except FileNotFoundError:
+            pass
         self.cursor = self._load_cursor()
 
     def _load_cursor(self) -> Position:
         try:
-            with open(self._cursor_path, encoding="ascii") as handle:
-                seq, offset = handle.read().split()
+            seq, offset = _read_private(self._cursor_path, 0, 64).decode("ascii").split()
             return Position(int(seq), int(offset))
         except FileNotFoundError:
             return Position(0, 0)
@@ -241,8 +315,8 @@ class SpoolReader:
         """Closes a live segment to writers: renames it to `.sealed` under its lock. A segment that is
         gone already (dropped by the cap) is left alone."""
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
+            fd, _st = open_private(path, os.O_RDONLY)
+        except (FileNotFoundError, UnsafePathError):
             return
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -261,12 +335,18 @@ class SpoolReader:
             seq, path, sealed, segments = current
             newer_exists = segments[-1][0] > seq
             try:
-                with open(path, "rb") as handle:
-                    handle.seek(self.cursor.offset)
-                    data = handle.read(max_bytes)
-                    at_eof = len(data) < max_bytes and not handle.read(1)
+                data = _read_private(path, self.cursor.offset, max_bytes + 1)
             except FileNotFoundError:
                 continue  # sealed or dropped by the cap meanwhile: look again
+            except UnsafePathError as exc:
+                if not newer_exists:
+                    return Batch([], self.cursor, 0)  # the next writer starts a safe segment after it
+                errors = os.path.join(self.directory, "errors.log")
+                append_log(errors, ["unsafe-file", os.path.basename(path), str(exc.strerror)])
+                self.commit(Position(seq + 1, 0))
+                continue
+            at_eof = len(data) <= max_bytes
+            data = data[:max_bytes]
             end = data.rfind(b"\n") + 1
             if sealed and at_eof:
                 end = len(data)
@@ -314,14 +394,7 @@ class SpoolReader:
 
     def commit(self, end: Position) -> None:
         """Records everything before `end` as shipped (atomically) and deletes finished segments."""
-        tmp = self._cursor_path + ".tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, _FILE_MODE)
-        try:
-            _write_all(fd, f"{end.seq} {end.offset}\n".encode("ascii"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, self._cursor_path)
+        write_new(self._cursor_path, f"{end.seq} {end.offset}\n".encode("ascii"))
         self.cursor = end
 
     def pending(self) -> tuple[int, int, str | None]:
@@ -333,9 +406,7 @@ class SpoolReader:
                 continue
             start = self.cursor.offset if seq == self.cursor.seq else 0
             try:
-                with open(path, "rb") as handle:
-                    handle.seek(start)
-                    data = handle.read()
+                data = _read_private(path, start)
             except OSError:
                 continue
             size += len(data)

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from omniclaude.masking import mask_url, url_passwords
+from omniclaude.masking import mask_url, scrub, url_passwords
 
 if TYPE_CHECKING:
     import psycopg
@@ -33,10 +33,8 @@ Action = Callable[["psycopg.Connection[Any]", argparse.Namespace], int]
 
 
 def _scrub(text: str, url: str) -> str:
-    """`text` (an error message) with every form of the URL's password replaced by `***`."""
-    for secret in url_passwords(url):
-        text = text.replace(secret, "***")
-    return mask_url(text)
+    """`text` (an error message) with every form of the URL's credentials replaced by `***`."""
+    return scrub(text, url_passwords(url))
 
 
 def _error(message: object) -> None:

@@ -63,6 +63,10 @@ class ProgressBar:
         self._stream.flush()
 
 
+def _say_refused(path: str, error: OSError) -> None:
+    print(f"omniclaude flush: not draining {path}: {error}", file=sys.stderr)
+
+
 def _run(args: FlushArgs) -> int:
     try:
         settings = load_settings()
@@ -77,7 +81,7 @@ def _run(args: FlushArgs) -> int:
         print(f"omniclaude flush: {exc}", file=sys.stderr)
         return 1
     configure_logging(settings, None, logging.WARNING)
-    spools = [os.path.abspath(args.spool)] if args.spool else default_spools(settings)
+    spools = [os.path.abspath(args.spool)] if args.spool else default_spools(settings, _say_refused)
     backlog = sum(pending_events(path) for path in spools)
     bar = ProgressBar(backlog, sys.stderr) if backlog > PROGRESS_THRESHOLD and sys.stderr.isatty() else None
     forwarder = Forwarder(spools, settings, on_delivered=bar.advance if bar else None)
@@ -101,7 +105,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser = subparsers.add_parser(
         "flush",
         help="send everything waiting in the spool to Kafka now",
-        description="Send every event waiting in the spool (and the fallback spools) to Kafka now and "
+        description="Send every event waiting in the spool (and the temp-dir fallback spool, when it is "
+        "safe) to Kafka now and "
         "report how many went out. A progress bar appears on a terminal for more than "
         f"{PROGRESS_THRESHOLD:,} events.",
     )

@@ -81,8 +81,11 @@ def _run(args: ForwardArgs) -> int:
         configure_logging(Settings(), _log_file(spools or [], args.follow) if spools else None)
         log.error("invalid settings: %s", exc)
         return 1
-    spools = spools or default_spools(settings)
+    refused: list[tuple[str, OSError]] = []
+    spools = spools or default_spools(settings, lambda path, error: refused.append((path, error)))
     configure_logging(settings, _log_file(spools, args.follow))
+    for path, error in refused:
+        log.warning("not draining %s: %s", path, error)
     try:
         check_settings(settings)
     except ForwarderConfigError as exc:
@@ -117,8 +120,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser = subparsers.add_parser(
         "forward",
         help="drain the spool to Kafka",
-        description="Drain the spool to Kafka. Without --spool: the configured spool and every fallback "
-        "spool that exists. Without --follow it exits once idle (the hook starts it again when needed) "
+        description="Drain the spool to Kafka. Without --spool: the configured spool and the temp-dir "
+        "fallback spool when it exists and is safe (yours, private). "
+        "Without --follow it exits once idle (the hook starts it again when needed) "
         "and logs to <spool>/forwarder.log; with --follow it never exits on idle and logs to stderr.",
     )
     parser.add_argument("--spool", metavar="DIR", help="drain this spool folder only")

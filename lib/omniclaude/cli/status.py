@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from omniclaude.config import load_settings
+from omniclaude.logger import spool_safety
 from omniclaude.spool import SpoolReader
 
 
@@ -62,6 +63,7 @@ def spool_status(directory: str) -> dict[str, Any]:
 def _run(args: argparse.Namespace) -> int:
     settings = load_settings()
     status = spool_status(settings.dirs.spool)
+    status.update(spool_safety(settings).as_dict())
     status["kafka"] = settings.kafka_bootstrap_servers or "not configured (events wait in the spool)"
     try:
         from omniclaude.forwarder.state import forwarder_status

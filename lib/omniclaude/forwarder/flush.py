@@ -7,7 +7,6 @@ time is up, and counts what it saw leave.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,16 +14,30 @@ from dataclasses import dataclass, field
 from omniclaude.config import Settings
 from omniclaude.forwarder.run import Forwarder, RunOptions
 from omniclaude.logger import spool_candidates
+from omniclaude.paths import check_dir
 from omniclaude.spool import SpoolReader
 
 DEFAULT_TIMEOUT_SECONDS = 300.0
 _WATCH_SECONDS = 0.2
 
 
-def default_spools(settings: Settings) -> list[str]:
-    """Returns the spools to drain: the configured one, and every fallback spool that exists."""
+def default_spools(settings: Settings, on_refused: Callable[[str, OSError], object] | None = None) -> list[str]:
+    """Returns the spools to drain: the configured one, and every fallback spool that exists and is safe
+    (this user's and private from its root down, so no other user can have put events there). A fallback
+    refused is passed to `on_refused` with the reason, and never drained."""
     primary, *fallbacks = spool_candidates(settings)
-    return [primary, *(path for path in fallbacks if os.path.isdir(path))]
+    found = [primary.directory]
+    for fallback in fallbacks:
+        try:
+            check_dir(fallback.directory, fallback.root, make_private=True)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            if on_refused is not None:
+                on_refused(fallback.directory, exc)
+            continue
+        found.append(fallback.directory)
+    return found
 
 
 def pending_events(spool_dir: str) -> int:

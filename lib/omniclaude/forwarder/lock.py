@@ -12,6 +12,7 @@ import os
 import time
 
 from omniclaude.launcher import LOCK_NAME
+from omniclaude.paths import open_private
 
 _ATTEMPTS = 4
 _PAUSE_SECONDS = 0.02
@@ -32,11 +33,12 @@ class SpoolLock:
     def acquire(self) -> bool:
         """Takes the lock without waiting on another forwarder; returns False if one holds it.
 
-        Raises OSError when the lock file cannot be opened (for example, the spool is not a folder).
+        Raises OSError when the lock file cannot be opened (for example, the spool is not a folder), and
+        UnsafePathError when it is a symbolic link, another user's or open to others.
         """
         if self._fd is not None:
             return True
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fd, _st = open_private(self.path, os.O_RDWR | os.O_CREAT)
         for attempt in range(_ATTEMPTS):
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -1,18 +1,25 @@
-"""The forwarder's log: `<spool>/forwarder.log` (size-capped) when detached, stderr in the foreground.
+"""The forwarder's log: `<spool>/forwarder.log` (size-capped, 0600) when detached, stderr in the foreground.
 
-Every message passes a filter that redacts secrets (`omniclaude.redact`) and blanks the configured SASL
-password wherever it appears. kafka-python's own loggers are held at ERROR: below that they are noisy
+The file is opened like every spool file (`paths.open_private`): a symbolic link, another user's file or
+one open to others is refused, and the log goes to stderr instead.
+
+Every message passes a filter that masks URL credentials and the configured secrets (`omniclaude.masking`)
+and redacts secrets (`omniclaude.redact`). kafka-python's own loggers are held at ERROR: below that they are noisy
 while a broker is down, and at DEBUG its admin client prints its whole configuration.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
+import os
 import sys
 from collections.abc import Callable, Sequence
 
 from omniclaude.config import Settings
+from omniclaude.masking import configured_secrets, scrub
+from omniclaude.paths import open_private
 
 LOG_NAME = "forwarder.log"
 LOG_MAX_BYTES = 1024 * 1024
@@ -30,8 +37,7 @@ class RedactingFilter(logging.Filter):
         self._redact_text: Callable[[str], str] | None = None
 
     def _text(self, message: str) -> str:
-        for secret in self._secrets:
-            message = message.replace(secret, "[REDACTED:password]")
+        message = scrub(message, self._secrets)
         try:
             from omniclaude.redact import Redactor
 
@@ -56,6 +62,14 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class PrivateLogFile(logging.handlers.RotatingFileHandler):
+    """A size-capped log file created 0600 and reopened (after each rotation) only when safe."""
+
+    def _open(self) -> io.TextIOWrapper:
+        fd, _st = open_private(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
 def configure_logging(settings: Settings, log_file: str | None, level: int = logging.INFO) -> logging.Handler:
     """Sends the forwarder's log (and kafka-python's errors) to `log_file`, or stderr when None.
 
@@ -66,14 +80,11 @@ def configure_logging(settings: Settings, log_file: str | None, level: int = log
         handler = logging.StreamHandler(sys.stderr)
     else:
         try:
-            handler = logging.handlers.RotatingFileHandler(
-                log_file, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
-            )
+            handler = PrivateLogFile(log_file, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
         except OSError:
             handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(_FORMAT))
-    secrets = [settings.kafka_sasl_password] if settings.kafka_sasl_password else []
-    handler.addFilter(RedactingFilter(secrets, settings.extra_redact_patterns))
+    handler.addFilter(RedactingFilter(configured_secrets(settings), settings.extra_redact_patterns))
     ours = logging.getLogger("omniclaude")
     ours.setLevel(level)
     ours.addHandler(handler)
