@@ -140,10 +140,10 @@ class EventLogger:
                 try:
                     candidate.ensure()
                 except OSError as exc:
-                    refused.append(f"{candidate.directory} ({_reason(exc)})")
+                    refused.append(f"{candidate.directory} cannot be used: {_reason(exc)}")
                     continue
                 if refused:
-                    _warn(f"spool folder {refused[0]} cannot be used; using {candidate.directory}")
+                    _warn(f"spool folder {refused[0]}; using {candidate.directory}")
                 self._spool = candidate
                 break
             else:

@@ -125,13 +125,14 @@ def _verify_dir(path: str, st: os.stat_result, fix: bool) -> None:
 
 
 def _verify_chain(path: str, root: str | None, leaf: os.stat_result | None, fix: bool) -> None:
-    current, top = path, root or path
-    while True:
-        _verify_dir(current, leaf if leaf is not None and current == path else os.lstat(current), fix)
-        parent = os.path.dirname(current)
-        if current in (top, parent) or len(parent) < len(top):
-            return
-        current = parent
+    """Checks the folders from `root` down to `path`, top first (so a missing folder under an unsafe one
+    reports the unsafe one)."""
+    chain = [path]
+    top = root or path
+    while chain[-1] != top and len(os.path.dirname(chain[-1])) >= len(top) and os.path.dirname(chain[-1]) != chain[-1]:
+        chain.append(os.path.dirname(chain[-1]))
+    for folder in reversed(chain):
+        _verify_dir(folder, leaf if leaf is not None and folder == path else os.lstat(folder), fix)
 
 
 def check_dir(path: str, root: str | None = None, make_private: bool = False) -> None:
@@ -158,6 +159,8 @@ def ensure_dir(path: str, root: str | None = None) -> str:
                 raise
             missing.append(current)
             current = parent
+    if missing and root is not None and len(current) >= len(root):
+        _verify_chain(current, root, leaf, fix=True)  # nothing is made inside a folder that is not safe
     for folder in reversed(missing):
         try:
             os.mkdir(folder, _PRIVATE_DIR)

@@ -73,10 +73,10 @@ def unsafe_entries(directory: str) -> list[str]:
     try:
         check_dir(directory)
         names = sorted(os.listdir(directory))
-    except FileNotFoundError:
-        return []
-    except OSError as exc:
+    except UnsafePathError as exc:
         return [str(exc)]
+    except OSError:
+        return []  # missing, or not a folder: `doctor` says so on its own
     problems = []
     for name in names:
         path = os.path.join(directory, name)

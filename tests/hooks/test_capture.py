@@ -128,7 +128,7 @@ def test_an_unwritable_state_dir_falls_back_silently_on_stdout(tmp_path: Path) -
              "HOME": str(blocker), "OMNICLAUDE_HOME": str(blocker), "TMPDIR": str(temp)},
     )
     assert result.returncode == 0 and result.stdout == b""
-    assert result.stderr.decode().count("\n") == 1 and "not writable" in result.stderr.decode()
+    assert result.stderr.decode().count("\n") == 1 and "cannot be used: Not a directory" in result.stderr.decode()
     [segment] = (temp / f"omniclaude-{os.getuid()}" / "spool").glob("*.jsonl")
     assert Envelope.parse_json(segment.read_bytes()).payload.hook_event_name == "UserPromptSubmit"  # type: ignore[attr-defined]
 

@@ -169,7 +169,7 @@ def test_spool_that_cannot_be_created_fails(tmp_path: Path) -> None:
 
 def test_spool_not_writable_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = settings_in(tmp_path)
-    os.makedirs(settings.dirs.spool)
+    os.makedirs(settings.dirs.spool, mode=0o700)
     monkeypatch.setattr(os, "access", lambda path, mode: False)  # root may write anywhere
     check = check_spool(settings)
     assert check.status == FAIL

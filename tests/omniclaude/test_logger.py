@@ -7,6 +7,7 @@ from omniclaude import logger as logger_module
 from omniclaude.config import load_settings
 from omniclaude.events import Envelope
 from omniclaude.logger import EventLogger, get_logger, log_event, reset_logger
+from omniclaude.spool import Spool
 
 
 def _settings(tmp_path: Path, home: Path | None = None, **extra: str) -> EventLogger:
@@ -48,17 +49,23 @@ def test_unwritable_state_dir_falls_back_to_the_temp_dir(
     assert logger.log_event("agent_action", {"x": 1}) is not None
     assert logger.spool.directory == str(tmp_path / "tmp" / f"omniclaude-{os.getuid()}" / "spool")
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "not writable" in err
+    assert err.count("\n") == 1 and "cannot be used: Not a directory" in err
 
 
-def test_then_to_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_never_to_the_project_tree_the_event_is_dropped_and_said_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("")
     monkeypatch.setattr(tempfile, "tempdir", str(blocker))
     monkeypatch.chdir(tmp_path)
     logger = _settings(tmp_path, home=blocker)
-    assert logger.log_event("agent_action", {"x": 1}) is not None
-    assert logger.spool.directory == str(tmp_path / ".omniclaude" / "spool")
+    assert logger.log_event("agent_action", {"x": 1}) is None
+    assert logger.log_event("agent_action", {"x": 2}) is None
+    assert sorted(os.listdir(tmp_path)) == ["not-a-dir"]
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "dropped a agent_action event (not counted: the state folder is not safe either)" in err
 
 
 def test_log_event_never_raises(
@@ -66,7 +73,7 @@ def test_log_event_never_raises(
 ) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("")
-    monkeypatch.setattr(logger_module, "spool_candidates", lambda settings: [str(blocker / "a"), str(blocker / "b")])
+    monkeypatch.setattr(logger_module, "spool_candidates", lambda settings: [Spool(str(blocker / "a"))])
     logger = _settings(tmp_path, home=blocker)
     assert logger.log_event("agent_action", {"x": 1}) is None
     assert logger.log_event("agent_action", {"bad": object()}) is None

@@ -196,6 +196,7 @@ def test_lines_that_are_not_events_are_skipped_and_counted(tmp_path: Path) -> No
 def test_a_stale_cursor_is_reset(tmp_path: Path) -> None:
     directory = tmp_path / "spool"
     Spool(str(directory)).append(_line(0, 0))
+    (directory / "cursor").touch(mode=0o600)
     (directory / "cursor").write_text("99 12\n")
     events, _ = drain(str(directory))
     assert len(events) == 1

@@ -17,10 +17,12 @@ from typing import Any
 
 from omniclaude.envelope import iso_timestamp
 from omniclaude.launcher import forwarder_running
+from omniclaude.paths import open_private
 
 STATE_NAME = "forwarder.state"
 _WRITE_INTERVAL_SECONDS = 1.0
 _FILE_MODE = 0o600
+_MAX_STATE_BYTES = 64 * 1024
 _COUNTERS = ("delivered_total", "skipped_total")
 
 
@@ -31,8 +33,9 @@ def _now_iso(wall: Callable[[], float]) -> str:
 def read_state(spool_dir: str) -> dict[str, Any]:
     """Returns the saved state of a spool's forwarder ({} when there is none or it is unreadable)."""
     try:
-        with open(os.path.join(spool_dir, STATE_NAME), encoding="utf-8") as handle:
-            data = json.load(handle)
+        fd, _st = open_private(os.path.join(spool_dir, STATE_NAME), os.O_RDONLY)
+        with open(fd, encoding="utf-8") as handle:
+            data = json.loads(handle.read(_MAX_STATE_BYTES))
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -101,7 +104,9 @@ class StateFile:
             return
         tmp = f"{self.path}.{os.getpid()}.tmp"
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, _FILE_MODE)
+            if os.path.lexists(tmp):
+                os.unlink(tmp)
+            fd, _st = open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _FILE_MODE)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(self._data, handle, indent=1)
                 handle.write("\n")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 import fcntl
 import json
 import os
@@ -239,12 +238,14 @@ def test_unreadable_spool_is_reported_and_nothing_is_skipped(
 ) -> None:
     written = write_events(spool, 5)
 
-    def no_access(path: Any, *args: Any, **kwargs: Any) -> Any:
-        if str(path).endswith((".jsonl", ".sealed")):
-            raise PermissionError(13, "Permission denied", str(path))
-        return builtins.open(path, *args, **kwargs)
+    real_open = spool_module.open_private
 
-    monkeypatch.setattr(spool_module, "open", no_access, raising=False)
+    def no_access(path: str, flags: int, mode: int = 0o600) -> Any:
+        if path.endswith((".jsonl", ".sealed")):
+            raise PermissionError(13, "Permission denied", path)
+        return real_open(path, flags, mode)
+
+    monkeypatch.setattr(spool_module, "open_private", no_access)
     sink = MemorySink()
     result = forwarder(spool, sink, clock).run(RunOptions(until_empty=True, timeout=30, failure_limit=30))
     assert not result.ok
