@@ -275,13 +275,15 @@ def claude_json(what, name, text):
 
 
 def shown(key, value):
-    """How a value may be printed: passwords never, URLs with their password masked."""
-    if key.endswith("_PASSWORD"):
-        return "***"
+    """How a value may be printed: URLs with every credential masked, other secrets never."""
+    from omniclaude.config import FIELDS, env_name
+
     if key.endswith("_URL"):
         from omniclaude.masking import mask_url
 
         return mask_url(value)
+    if key.endswith("_PASSWORD") or any(env_name(name) == key and secret for name, _k, _d, secret, _doc in FIELDS):
+        return "***"
     return value
 
 

@@ -3,7 +3,7 @@
 - `mask_url(url)`: one URL or libpq connection string with every credential replaced by `***`: the
   password of its userinfo (`scheme://user:***@host`; a userinfo without a password that is long enough
   to be a token is masked whole), and every query or `key=value` parameter whose name says secret
-  (password, sslpassword, token, secret, key, auth, credential, cookie, signature, private...). When the
+  (password, sslpassword, token, secret, key, auth, credential, cookie, signature, sig, private...). When the
   URL does not parse as one (a password holding `/`, `@`, `?` or a space, a broken host), everything from
   `://` to its last `@` is treated as userinfo, so a malformed URL never shows its password either.
 - `mask_text(text)`: free text (an error message, a log line): every URL in it as `mask_url`, and every
@@ -40,7 +40,7 @@ _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
 _SECRET_PARAM = re.compile(
     r"""(?ix)
     (?<![A-Za-z0-9_.-])
-    (?P<name>[A-Za-z0-9_.-]*(?:pass|pwd|secret|token|auth|credential|cookie|signature|key|private)[A-Za-z0-9_.-]*)
+    (?P<name>[A-Za-z0-9_.-]*(?:pass|pwd|secret|token|auth|credential|cookie|signature|key|private)[A-Za-z0-9_.-]*|sig)
     (?P<eq>\s*=\s*)
     (?P<value>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^&;\s]+)
     """

@@ -1,5 +1,6 @@
 import pytest
-from omniclaude.masking import mask_url, url_passwords
+from omniclaude.config import Settings
+from omniclaude.masking import configured_secrets, mask_text, mask_url, scrub, url_passwords
 
 
 @pytest.mark.parametrize(
@@ -25,3 +26,43 @@ def test_url_passwords() -> None:
     assert url_passwords("host=h password='p w' x=1 PASSWORD=q") == ["p w", "q"]
     assert url_passwords("postgresql://u:p%40ss@h/db") == ["p%40ss", "p@ss"]
     assert url_passwords("postgresql://u@h/db") == url_passwords(None) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        ("http://h:8080/health?token=abc&x=1", "http://h:8080/health?token=***&x=1"),
+        ("postgresql://u@h/db?sslpassword=s&sslmode=require", "postgresql://u@h/db?sslpassword=***&sslmode=require"),
+        ("https://h/x?api_key=k1;sig=s2", "https://h/x?api_key=***;sig=***"),
+        ("postgresql://u:s3cr/et@h/db", "postgresql://u:***@h/db"),
+        ("postgresql://u:s3cret@[::1/db", "postgresql://u:***@[::1/db"),
+        ("postgresql://u:a b@h/db", "postgresql://u:***@h/db"),
+        ("postgresql://u:p?ss#x@h/db", "postgresql://u:***@h/db"),
+        ("https://ghp_0123456789abcdefghij@github.com/x", "https://***@github.com/x"),
+        ("https://host/users/@me", "https://host/users/@me"),
+    ],
+)
+def test_mask_url_query_strings_and_malformed_urls(url: str, masked: str) -> None:
+    assert mask_url(url) == masked
+
+
+def test_mask_text_finds_every_url_and_parameter() -> None:
+    text = 'bad URI: "postgresql://u:pw1@[::1/db" and http://x:pw2@h/ then token=pw3 password=\'p w4\''
+    masked = mask_text(text)
+    assert masked == 'bad URI: "postgresql://u:***@[::1/db" and http://x:***@h/ then token=*** password=***'
+
+
+def test_url_passwords_covers_query_and_malformed_forms() -> None:
+    assert url_passwords("postgresql://u:s3cr/et@h/db") == ["s3cr/et"]
+    assert url_passwords("http://h/x?token=t0k&sslpassword=p%2Fw") == ["p%2Fw", "p/w", "t0k"]
+    assert url_passwords("postgresql://u:pw@[::1/db") == ["pw"]
+
+
+def test_scrub_masks_then_replaces_known_secrets() -> None:
+    assert scrub("failed for hunter22 at postgresql://u:x@h", ["hunter22"]) == "failed for *** at postgresql://u:***@h"
+
+
+def test_configured_secrets_of_a_client_configuration() -> None:
+    settings = Settings(kafka_sasl_password="sasl1", database_url="postgresql://u:db1@h/d",
+                        health_url="http://h/health?token=tok1")
+    assert set(configured_secrets(settings)) == {"sasl1", "postgresql://u:db1@h/d", "db1", "tok1"}
