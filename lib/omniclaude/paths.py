@@ -82,8 +82,10 @@ def resolve_dirs(env: Mapping[str, str], platform: str = sys.platform) -> Dirs:
 
 
 _PRIVATE_DIR = 0o700
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_OPEN_FLAGS = 0
+for _flag in ("O_CLOEXEC", "O_NOFOLLOW", "O_NONBLOCK", "O_BINARY"):
+    _OPEN_FLAGS |= getattr(os, _flag, 0)
+del _flag
 
 
 class UnsafePathError(PermissionError):
@@ -96,10 +98,11 @@ class UnsafePathError(PermissionError):
         return f"{self.filename} is not safe to use: {self.strerror}"
 
 
-def unsafe_reason(st: os.stat_result, *, tolerate_readable: bool = False) -> str | None:
+def unsafe_reason(st: os.stat_result, *, tolerate_readable: bool = False, mode_ok: bool = False) -> str | None:
     """Why the file or folder of this `lstat`/`fstat` result must not be used, or None when it is safe.
 
-    `tolerate_readable` lets a folder that others may read, but not write, pass (it is made private)."""
+    `tolerate_readable` lets a folder that others may read, but not write, pass (it is made private);
+    `mode_ok` leaves the mode out (the caller makes it private)."""
     if stat.S_ISLNK(st.st_mode):
         return "it is a symbolic link"
     if not hasattr(os, "geteuid"):
@@ -107,7 +110,7 @@ def unsafe_reason(st: os.stat_result, *, tolerate_readable: bool = False) -> str
     euid = os.geteuid()
     if st.st_uid != euid:
         return f"it belongs to uid {st.st_uid}, not to you (uid {euid})"
-    loose = st.st_mode & 0o077
+    loose = 0 if mode_ok else st.st_mode & 0o077
     if loose and not (tolerate_readable and not loose & 0o022):
         return f"group or others can access it (mode {stat.S_IMODE(st.st_mode):04o})"
     return None
@@ -129,8 +132,11 @@ def _verify_chain(path: str, root: str | None, leaf: os.stat_result | None, fix:
     reports the unsafe one)."""
     chain = [path]
     top = root or path
-    while chain[-1] != top and len(os.path.dirname(chain[-1])) >= len(top) and os.path.dirname(chain[-1]) != chain[-1]:
-        chain.append(os.path.dirname(chain[-1]))
+    while chain[-1] != top:
+        parent = os.path.dirname(chain[-1])
+        if parent == chain[-1] or len(parent) < len(top):
+            break
+        chain.append(parent)
     for folder in reversed(chain):
         _verify_dir(folder, leaf if leaf is not None and folder == path else os.lstat(folder), fix)
 
@@ -171,19 +177,27 @@ def ensure_dir(path: str, root: str | None = None) -> str:
     return path
 
 
-def open_private(path: str, flags: int, mode: int = 0o600) -> tuple[int, os.stat_result]:
+def open_private(path: str, flags: int, mode: int = 0o600, make_private: bool = False) -> tuple[int, os.stat_result]:
     """Opens a file with O_NOFOLLOW (O_CREAT files get `mode`) and checks, with one `fstat`, that it is a
     regular file, this user's and private. Returns (descriptor, its fstat). Raises UnsafePathError (the
-    descriptor closed) or the OSError of `os.open`."""
+    descriptor closed) or the OSError of `os.open`. With `make_private`, a file of this user's that is
+    open to others is made private (`fchmod` 0600) instead: only for files never read back, like logs."""
     try:
-        fd = os.open(path, flags | os.O_CLOEXEC | _NOFOLLOW | _NONBLOCK, mode)
+        fd = os.open(path, flags | _OPEN_FLAGS, mode)
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.EMLINK) and os.path.islink(path):
             raise UnsafePathError(path, "it is a symbolic link") from None
         raise
     try:
         st = os.fstat(fd)
-        reason = "it is not a regular file" if not stat.S_ISREG(st.st_mode) else unsafe_reason(st)
+        if not stat.S_ISREG(st.st_mode):
+            reason: str | None = "it is not a regular file"
+        elif make_private and unsafe_reason(st, mode_ok=True) is None:
+            if st.st_mode & 0o077 and hasattr(os, "fchmod"):
+                os.fchmod(fd, 0o600)
+            reason = None
+        else:
+            reason = unsafe_reason(st)
     except OSError:
         os.close(fd)
         raise

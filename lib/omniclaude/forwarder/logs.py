@@ -1,7 +1,8 @@
 """The forwarder's log: `<spool>/forwarder.log` (size-capped, 0600) when detached, stderr in the foreground.
 
-The file is opened like every spool file (`paths.open_private`): a symbolic link, another user's file or
-one open to others is refused, and the log goes to stderr instead.
+The file is opened like every spool file (`paths.open_private`): a symbolic link or another user's file is
+refused, and the log goes to stderr instead; a log of this user's left open to others (by an older
+omniclaude) is made private.
 
 Every message passes a filter that masks URL credentials and the configured secrets (`omniclaude.masking`)
 and redacts secrets (`omniclaude.redact`). kafka-python's own loggers are held at ERROR: below that they are noisy
@@ -66,7 +67,7 @@ class PrivateLogFile(logging.handlers.RotatingFileHandler):
     """A size-capped log file created 0600 and reopened (after each rotation) only when safe."""
 
     def _open(self) -> io.TextIOWrapper:
-        fd, _st = open_private(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        fd, _st = open_private(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, make_private=True)
         return open(fd, "a", encoding=self.encoding, errors=self.errors)
 
 
