@@ -258,7 +258,7 @@ class ConsumerSettings:
 
     def secrets(self) -> list[str]:
         """Every secret setting's value and every credential of the database URL, for log scrubbing."""
-        values = [getattr(self, setting.name) for setting in SETTINGS if setting.secret]
+        values = [getattr(self, s.name) for s in SETTINGS if s.secret and s.name != "database_url"]
         return [value for value in values if isinstance(value, str)] + url_passwords(self.database_url)
 
     @property

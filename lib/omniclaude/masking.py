@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
@@ -42,9 +42,10 @@ _SECRET_PARAM = re.compile(
     (?<![A-Za-z0-9_.-])
     (?P<name>[A-Za-z0-9_.-]*(?:pass|pwd|secret|token|auth|credential|cookie|signature|key|private)[A-Za-z0-9_.-]*|sig)
     (?P<eq>\s*=\s*)
-    (?P<value>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^&;\s]+)
+    (?P<value>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|(?:[^&;\s,]|,(?!\s))+)
     """
 )
+_NOT_SECRET_NAME = re.compile(r"(?i)(?:file|path|dir|name|_id)$")
 
 
 def _split_userinfo(url: str) -> tuple[str, str, str] | None:
@@ -73,8 +74,17 @@ def _masked_userinfo(userinfo: str) -> str:
     return MASK if len(userinfo) >= TOKEN_USER_MIN else userinfo
 
 
+def _secret_params(text: str) -> Iterator[re.Match[str]]:
+    return (match for match in _SECRET_PARAM.finditer(text) if not _NOT_SECRET_NAME.search(match["name"]))
+
+
 def _mask_params(text: str) -> str:
-    return _SECRET_PARAM.sub(lambda match: f"{match['name']}{match['eq']}{MASK}", text)
+    def masked(match: re.Match[str]) -> str:
+        if _NOT_SECRET_NAME.search(match["name"]):
+            return match[0]
+        return f"{match['name']}{match['eq']}{MASK}"
+
+    return _SECRET_PARAM.sub(masked, text)
 
 
 def mask_url(url: str | None) -> str:
@@ -99,7 +109,7 @@ def url_passwords(url: str | None) -> list[str]:
     userinfo, and each secret parameter's value (quotes removed); longest first, without duplicates."""
     if not url:
         return []
-    found = [match["value"].strip("'\"") for match in _SECRET_PARAM.finditer(url)]
+    found = [match["value"].strip("'\"") for match in _secret_params(url)]
     try:
         password = urlsplit(url).password
     except ValueError:
@@ -115,29 +125,30 @@ def url_passwords(url: str | None) -> list[str]:
         elif len(userinfo) >= TOKEN_USER_MIN:
             found.append(userinfo)
     found += [unquote(secret) for secret in found]
-    return sorted({secret for secret in found if secret}, key=len, reverse=True)
+    return sorted({secret for secret in found if secret}, key=lambda secret: (-len(secret), secret))
 
 
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     """Returns `text` masked as `mask_text`, then with every one of `secrets` replaced by `***`."""
     text = mask_text(text)
-    for secret in sorted({secret for secret in secrets if secret}, key=len, reverse=True):
+    for secret in sorted({secret for secret in secrets if secret}, key=lambda secret: (-len(secret), secret)):
         text = text.replace(secret, MASK)
     return text
 
 
 def configured_secrets(settings: Settings) -> list[str]:
-    """Returns every secret setting's value and every credential in the URL settings, longest first."""
+    """Returns every secret setting's value (for a URL: its credentials) and every credential in the URL
+    settings, longest first."""
     found: list[str] = []
     for name, _kind, _default, secret, _doc in FIELDS:
         value = getattr(settings, name, None)
         if not isinstance(value, str) or not value:
             continue
-        if secret:
-            found.append(value)
         if name.endswith("_url"):
-            found += url_passwords(value)
-    return sorted(set(found), key=len, reverse=True)
+            found += url_passwords(value)  # the rest of a URL is worth showing
+        elif secret:
+            found.append(value)
+    return sorted(set(found), key=lambda secret: (-len(secret), secret))
 
 
 class MaskingFilter(logging.Filter):
@@ -145,7 +156,7 @@ class MaskingFilter(logging.Filter):
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        self._secrets = sorted({secret for secret in secrets if secret}, key=len, reverse=True)
+        self._secrets = sorted({secret for secret in secrets if secret}, key=lambda secret: (-len(secret), secret))
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Replaces the record's message (arguments merged in) and traceback by their scrubbed text."""
