@@ -22,7 +22,7 @@ from omniclaude import envelope
 from omniclaude.config import Settings, load_settings_or_defaults
 from omniclaude.context import build_context
 from omniclaude.launcher import ensure_forwarder
-from omniclaude.paths import ensure_dir, open_private
+from omniclaude.paths import UnsafePathError, ensure_dir, open_private
 from omniclaude.spool import Spool, append_log
 
 TYPE_CHECKING = False
@@ -140,7 +140,8 @@ class EventLogger:
                 try:
                     candidate.ensure()
                 except OSError as exc:
-                    refused.append(f"{candidate.directory} cannot be used: {_reason(exc)}")
+                    unsafe = isinstance(exc, UnsafePathError)
+                    refused.append(str(exc) if unsafe else f"{candidate.directory} cannot be used: {_reason(exc)}")
                     continue
                 if refused:
                     _warn(f"spool folder {refused[0]}; using {candidate.directory}")

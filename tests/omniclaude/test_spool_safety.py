@@ -131,7 +131,7 @@ def test_the_real_hook_drops_and_counts_when_the_fallback_is_planted(place: Path
     assert hook.returncode == 0 and hook.stdout == b""
     [said] = hook.stderr.decode().splitlines()
     assert "dropped a claude_hook event (counted in" in said
-    assert f"{fallback_root(place)}/spool cannot be used: " in said
+    assert f"{fallback_root(place)} is not safe to use: " in said
     assert os.listdir(primary) == [] and os.listdir(seen) == []
     assert not (place / ".omniclaude").exists()
     assert (place / "home" / "state" / "unspooled.log").read_text().count("\n") == 1
@@ -157,7 +157,7 @@ def test_an_unsafe_spool_folder_is_refused_for_the_fallback(
     assert os.listdir(seen) == []
     assert logger.spool.directory == str(fallback_root(place) / "spool")
     assert len(drain(fallback_root(place) / "spool")) == 1
-    assert f"{place}/home/state/spool cannot be used: " in capsys.readouterr().err
+    assert f"{place}/home/state/spool is not safe to use: " in capsys.readouterr().err
     assert unsafe_entries(str(place / "home" / "state" / "spool"))
 
 
