@@ -110,7 +110,7 @@ def write_new(path: str, data: bytes) -> None:
         os.unlink(tmp)
     except FileNotFoundError:
         pass
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0), _FILE_MODE)
+    fd, _st = open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _FILE_MODE)
     try:
         _write_all(fd, data)
         os.fsync(fd)
@@ -221,7 +221,7 @@ class Spool:
         sizes = []
         for seq, path, sealed in segments:
             try:
-                sizes.append((seq, path, sealed, os.path.getsize(path)))
+                sizes.append((seq, path, sealed, os.lstat(path).st_size))  # a link's own size, not its target's
             except OSError:
                 continue
         total = sum(size for *_rest, size in sizes)
@@ -335,7 +335,7 @@ class SpoolReader:
             seq, path, sealed, segments = current
             newer_exists = segments[-1][0] > seq
             try:
-                data = _read_private(path, self.cursor.offset, max_bytes + 1)
+                fd, _st = open_private(path, os.O_RDONLY)
             except FileNotFoundError:
                 continue  # sealed or dropped by the cap meanwhile: look again
             except UnsafePathError as exc:
@@ -345,8 +345,10 @@ class SpoolReader:
                 append_log(errors, ["unsafe-file", os.path.basename(path), str(exc.strerror)])
                 self.commit(Position(seq + 1, 0))
                 continue
-            at_eof = len(data) <= max_bytes
-            data = data[:max_bytes]
+            with os.fdopen(fd, "rb") as handle:
+                handle.seek(self.cursor.offset)
+                data = handle.read(max_bytes)
+                at_eof = len(data) < max_bytes and not handle.read(1)
             end = data.rfind(b"\n") + 1
             if sealed and at_eof:
                 end = len(data)
