@@ -205,7 +205,7 @@ def check_spool(settings: Settings) -> Check:
         return check
     if safety.fallback_refused:
         return Check("spool", WARN, f"{check.detail}; fallback refused: {safety.fallback_refused}{dropped}",
-                     f"remove {safety.fallback} (another user may have made it)")
+                     "remove the folder it names (another user may have made it); omniclaude makes its own")
     if safety.dropped:
         return Check("spool", WARN, f"{check.detail}{dropped}",
                      f"keep the spool folders safe; delete {unspooled_path(settings)} to reset the count")

@@ -330,5 +330,6 @@ def test_status_and_doctor_report_a_refused_fallback(place: Path) -> None:
     plant_dir(fallback_root(place), "open-to-others", place / "unused")
     check = check_spool(settings)
     assert check.status == WARN and "fallback refused" in check.detail
-    assert check.fix is not None and str(fallback_root(place) / "spool") in check.fix
+    assert f"{fallback_root(place)} is not safe to use" in check.detail
+    assert check.fix is not None and "remove the folder it names" in check.fix
     assert "refused:" in str(spool_safety(settings).as_dict()["fallback_spool"])
