@@ -158,12 +158,16 @@ class MaskingFilter(logging.Filter):
         super().__init__()
         self._secrets = sorted({secret for secret in secrets if secret}, key=lambda secret: (-len(secret), secret))
 
+    def text(self, message: str) -> str:
+        """`message` as the record will show it (subclasses may clean it further)."""
+        return scrub(message, self._secrets)
+
     def filter(self, record: logging.LogRecord) -> bool:
-        """Replaces the record's message (arguments merged in) and traceback by their scrubbed text."""
-        record.msg = scrub(record.getMessage(), self._secrets)
+        """Replaces the record's message (arguments merged in) and traceback by their `text`."""
+        record.msg = self.text(record.getMessage())
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = scrub(record.exc_text, self._secrets)
+            record.exc_text = self.text(record.exc_text)
         return True

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from omniclaude.config import Settings
-from omniclaude.masking import configured_secrets, scrub
+from omniclaude.masking import MaskingFilter, configured_secrets
 from omniclaude.paths import open_private
 
 LOG_NAME = "forwarder.log"
@@ -28,17 +28,17 @@ LOG_BACKUPS = 1
 _FORMAT = "%(asctime)s %(levelname)s pid=%(process)d %(message)s"
 
 
-class RedactingFilter(logging.Filter):
-    """Rewrites each record's message with secrets redacted; never drops a record."""
+class RedactingFilter(MaskingFilter):
+    """Rewrites each record's message with secrets masked, then redacted; never drops a record."""
 
     def __init__(self, secrets: Sequence[str] = (), extra_patterns: Sequence[str] = ()) -> None:
-        super().__init__()
-        self._secrets = [secret for secret in secrets if secret]
+        super().__init__(secrets)
         self._extra_patterns = tuple(extra_patterns)
         self._redact_text: Callable[[str], str] | None = None
 
-    def _text(self, message: str) -> str:
-        message = scrub(message, self._secrets)
+    def text(self, message: str) -> str:
+        """`message` masked (`MaskingFilter`), then redacted (`omniclaude.redact`)."""
+        message = super().text(message)
         try:
             from omniclaude.redact import Redactor
 
@@ -50,17 +50,6 @@ class RedactingFilter(logging.Filter):
             return self._redact_text(message)
         except Exception:
             return message
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Replaces the record's message by its redacted text."""
-        message = record.getMessage()
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        record.msg = self._text(message)
-        record.args = None
-        if record.exc_text:
-            record.exc_text = self._text(record.exc_text)
-        return True
 
 
 class PrivateLogFile(logging.handlers.RotatingFileHandler):
