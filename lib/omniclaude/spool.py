@@ -6,6 +6,7 @@ Layout of a spool folder (0700; files 0600):
   cursor                       "<segment> <offset>": what the reader has shipped (written atomically)
   dropped.log, errors.log      one line per event dropped by the cap, per line skipped as unreadable
   forwarder.lock, forwarder.state   held and written by the running forwarder
+  forwarder.log, forwarder.log.1    the detached forwarder's log (never read back)
 
 Writers (`Spool.append`) take an exclusive `flock` on the segment for one `write()` of a whole line, so
 readers never see interleaved lines. A writer killed mid-write can leave a torn tail; the next writer ends
@@ -36,6 +37,7 @@ _SEQ_DIGITS = 20
 _MAX_SEGMENT_BYTES = 8 * 1024 * 1024
 _MIN_SEGMENT_BYTES = 64 * 1024
 _FILE_MODE = 0o600
+FORWARDER_LOG = "forwarder.log"
 
 
 class SpoolError(OSError):
@@ -84,7 +86,7 @@ def unsafe_entries(directory: str) -> list[str]:
             st = os.lstat(path)
         except OSError:
             continue
-        reason = unsafe_reason(st)
+        reason = unsafe_reason(st, mode_ok=name.startswith(FORWARDER_LOG))  # a log is made private on use
         if reason is None and not stat.S_ISREG(st.st_mode):
             reason = "it is not a regular file"
         if reason is not None:

@@ -300,6 +300,9 @@ def test_an_own_forwarder_log_open_to_others_is_made_private(place: Path) -> Non
     remove_logging(handler)
     assert (directory / LOG_NAME).stat().st_mode & 0o777 == 0o600
     assert (directory / LOG_NAME).read_text().count("\n") == 2
+    (directory / f"{LOG_NAME}.1").write_text("rotated by an older omniclaude\n")
+    (directory / f"{LOG_NAME}.1").chmod(0o644)
+    assert unsafe_entries(str(directory)) == []  # made private when next used, never read back
 
 
 # -- what omniclaude creates is private ------------------------------------------------------------------

@@ -21,8 +21,9 @@ from collections.abc import Callable, Sequence
 from omniclaude.config import Settings
 from omniclaude.masking import MaskingFilter, configured_secrets
 from omniclaude.paths import open_private
+from omniclaude.spool import FORWARDER_LOG
 
-LOG_NAME = "forwarder.log"
+LOG_NAME = FORWARDER_LOG
 LOG_MAX_BYTES = 1024 * 1024
 LOG_BACKUPS = 1
 _FORMAT = "%(asctime)s %(levelname)s pid=%(process)d %(message)s"
