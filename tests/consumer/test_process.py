@@ -145,7 +145,13 @@ def test_sigterm_under_100_concurrent_health_requests(
         producer.send(list(factory.good_stream(2000, topics, seed=51)))
     finally:
         producer.close()
-    wait_until(lambda: _get(port, "/ready")[1] == 200, 60, "the consumer to be ready")
+    def ready() -> bool:
+        try:
+            return _get(port, "/ready")[1] == 200
+        except OSError:  # not listening yet
+            return False
+
+    wait_until(ready, 60, "the consumer to be ready")
 
     answers: list[tuple[float, float, str, int, Any]] = []  # (sent, received, path, status, body)
     refused: list[tuple[float, str]] = []  # connection errors: only once the process is going away
