@@ -11,6 +11,10 @@ writer folds them into the row with an order-free upsert (see `writer.EXECUTION_
 filled which columns is visible from the row itself: a start sets `started_at`, a completion
 `completed_at`, a progress `progress_at`. `metadata` keeps each kind's metadata under its own key
 (`{"started": {...}, "progress": {...}, "completed": {...}}`) so that no kind overwrites another's.
+
+A `claude_hook` row also carries what its tool call changed in the code (lines added/removed, a commit's
+SHA and branch, a pull request URL; `omniclaude.usage.code_changes`), so a replayed event brings them
+along and they are deduplicated with it. `llm_usage` events map one to one to `llm_usage` rows.
 """
 
 from __future__ import annotations
@@ -27,10 +31,12 @@ from omniclaude.events import (
     ExecutionCompletedPayload,
     ExecutionProgressPayload,
     ExecutionStartedPayload,
+    LlmUsagePayload,
     PerformanceMetricPayload,
     RoutingDecisionPayload,
     TransformationPayload,
 )
+from omniclaude.usage.code_changes import code_changes
 from pydantic_core import to_json as _to_json
 
 from omniclaude_consumer.errors import InvalidEvent
@@ -42,6 +48,7 @@ PERFORMANCE_METRICS = "router_performance_metrics"
 DETECTION_FAILURES = "agent_detection_failures"
 EXECUTION_LOGS = "agent_execution_logs"
 CLAUDE_HOOK_EVENTS = "claude_hook_events"
+LLM_USAGE = "llm_usage"
 
 Row = dict[str, Any]
 
@@ -78,6 +85,12 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "event_id", "hook_event_name", "occurred_at", "claude_session_id", "prompt_id", "tool_use_id",
         "tool_name", "agent_id", "agent_type", "success", "duration_ms", "project_path", "project_name",
         "working_directory", "terminal_id", "host", "payload",
+        "lines_added", "lines_removed", "commit_sha", "commit_branch", "pr_url",
+    ),
+    LLM_USAGE: (
+        "event_id", "claude_session_id", "agent_id", "agent_type", "model", "message_id", "request_id",
+        "occurred_at", "project_name", "input_tokens", "output_tokens", "cache_creation_input_tokens",
+        "cache_read_input_tokens", "cache_creation_5m_tokens", "cache_creation_1h_tokens", "cost_usd",
     ),
 }  # fmt: skip
 """The columns the consumer writes, per table, in the order the writer stages them."""
@@ -213,7 +226,37 @@ def _claude_hook(envelope: Envelope, p: ClaudeHookPayload) -> TableRow:
         "host": context.host,
         "payload": to_json(payload),
     }
+    changes = code_changes(p.input)
+    row.update(
+        lines_added=changes.lines_added if changes else None,
+        lines_removed=changes.lines_removed if changes else None,
+        commit_sha=changes.commit_sha if changes else None,
+        commit_branch=changes.commit_branch if changes else None,
+        pr_url=changes.pr_url if changes else None,
+    )
     return TableRow(CLAUDE_HOOK_EVENTS, row)
+
+
+def _llm_usage(envelope: Envelope, p: LlmUsagePayload) -> TableRow:
+    row: Row = {
+        "event_id": envelope.event_id,
+        "claude_session_id": envelope.context.claude_session_id,
+        "agent_id": p.agent_id,
+        "agent_type": p.agent_type,
+        "model": p.model,
+        "message_id": p.message_id,
+        "request_id": p.request_id,
+        "occurred_at": envelope.occurred_at,
+        "project_name": envelope.context.project_name,
+        "input_tokens": p.input_tokens,
+        "output_tokens": p.output_tokens,
+        "cache_creation_input_tokens": p.cache_creation_input_tokens,
+        "cache_read_input_tokens": p.cache_read_input_tokens,
+        "cache_creation_5m_tokens": p.cache_creation_5m_tokens,
+        "cache_creation_1h_tokens": p.cache_creation_1h_tokens,
+        "cost_usd": p.cost_usd,
+    }
+    return TableRow(LLM_USAGE, row)
 
 
 def _execution(envelope: Envelope, execution_id: object, kind: str, metadata: dict[str, Any]) -> Row:
@@ -282,6 +325,7 @@ _MAPPERS: dict[str, tuple[type[Any], Callable[[Envelope, Any], TableRow]]] = {
     "execution_started": (ExecutionStartedPayload, _execution_started),
     "execution_progress": (ExecutionProgressPayload, _execution_progress),
     "execution_completed": (ExecutionCompletedPayload, _execution_completed),
+    "llm_usage": (LlmUsagePayload, _llm_usage),
 }
 
 TABLE_OF: dict[str, str] = {
@@ -294,6 +338,7 @@ TABLE_OF: dict[str, str] = {
     "execution_started": EXECUTION_LOGS,
     "execution_progress": EXECUTION_LOGS,
     "execution_completed": EXECUTION_LOGS,
+    "llm_usage": LLM_USAGE,
 }
 """The table each event type is written to."""
 

@@ -65,6 +65,7 @@ __all__ = [
     "check_kafka",
     "check_plugin",
     "check_spool",
+    "check_usage",
     "find_plugin_root",
     "format_check",
     "list_plugins",
@@ -233,6 +234,28 @@ def _primary_spool(settings: Settings, spool: str) -> Check:
     if events and not settings.kafka_configured:
         waiting += ", kept until Kafka is configured"
     return Check("spool", OK, f"{spool}: {waiting}")
+
+
+def check_usage(settings: Settings) -> Check:
+    """Transcript usage: the price table in force, and transcripts missing, unreadable or malformed."""
+    from omniclaude.usage import PriceError, load_prices, summary
+
+    try:
+        load_prices(settings.dirs.config)
+    except PriceError as exc:
+        return Check("usage", FAIL, f"price file ignored: {exc}", "fix or remove that file (`omniclaude prices` shows the table)")
+    seen = summary(settings.dirs.state)
+    detail = f"{seen['transcripts']} transcript(s) followed, {seen['responses']} response(s) recorded"
+    problems = [f"{seen[name]} {name.replace('_', ' ')}" for name in
+                ("missing_files", "unreadable_files", "malformed_lines", "unknown_model_responses") if seen[name]]
+    if not problems:
+        return Check("usage", OK, detail)
+    fix = "check the transcript files named in the last problem"
+    if seen["unknown_models"]:
+        fix = (f"add {', '.join(seen['unknown_models'])} to {os.path.join(settings.dirs.config, 'prices.json')}"
+               " (see `omniclaude prices`)")
+    last = f"; last: {seen['last_problem']}" if seen["last_problem"] else ""
+    return Check("usage", WARN, f"{detail}; {', '.join(problems)}{last}", fix)
 
 
 # -- the Claude Code plugin ----------------------------------------------------------------------------
@@ -539,12 +562,13 @@ def run_checks(
     claude: str | None = None,
     find_claude: bool = True,
 ) -> Iterator[Check]:
-    """Yields every check in order, as each finishes: config, interpreter, spool, plugin, hook, kafka,
+    """Yields every check in order, as each finishes: config, interpreter, spool, usage, plugin, hook, kafka,
     database, consumer. `claude` defaults to `claude` on the settings' PATH (unless `find_claude` is
     False); `plugin_root` defaults to `find_plugin_root`."""
     yield _guard("config", settings, lambda: check_config(settings, settings_error))
     yield _guard("interpreter", settings, lambda: check_interpreter(settings))
     yield _guard("spool", settings, lambda: check_spool(settings))
+    yield _guard("usage", settings, lambda: check_usage(settings))
     if claude is None and find_claude:
         claude = shutil.which("claude", path=settings.environ.get("PATH", os.defpath))
     listing = list_plugins(claude, settings.environ) if claude else None

@@ -148,6 +148,27 @@ class ExecutionCompletedPayload(Payload):
     metadata: JsonObject = Field(default_factory=dict)
 
 
+class LlmUsagePayload(Payload):
+    """The usage of one API response, read from a Claude Code transcript (`omniclaude.usage`).
+
+    `cost_usd` is null when the price table does not know the model. `agent_id`/`agent_type` are set
+    for a subagent's responses, null for the main thread's.
+    """
+
+    model: Text
+    message_id: Text
+    request_id: str | None = None
+    agent_id: str | None = None
+    agent_type: str | None = None
+    input_tokens: NonNegativeInt = 0
+    output_tokens: NonNegativeInt = 0
+    cache_creation_input_tokens: NonNegativeInt = 0
+    cache_read_input_tokens: NonNegativeInt = 0
+    cache_creation_5m_tokens: NonNegativeInt = 0
+    cache_creation_1h_tokens: NonNegativeInt = 0
+    cost_usd: NonNegativeFloat | None = None
+
+
 PAYLOAD_MODELS: dict[str, type[Payload]] = {
     "claude_hook": ClaudeHookPayload,
     "agent_action": AgentActionPayload,
@@ -158,6 +179,7 @@ PAYLOAD_MODELS: dict[str, type[Payload]] = {
     "execution_started": ExecutionStartedPayload,
     "execution_progress": ExecutionProgressPayload,
     "execution_completed": ExecutionCompletedPayload,
+    "llm_usage": LlmUsagePayload,
 }
 EVENT_TYPES = tuple(PAYLOAD_MODELS)
 

@@ -16,6 +16,7 @@ FAMILIES: dict[str, str] = {
     "execution_started": "execution-lifecycle",
     "execution_progress": "execution-lifecycle",
     "execution_completed": "execution-lifecycle",
+    "llm_usage": "llm-usage",
 }
 DEAD_LETTER = "dead-letter"
 EXECUTION_TYPES = frozenset({"execution_started", "execution_progress", "execution_completed"})

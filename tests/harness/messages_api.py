@@ -35,7 +35,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -193,10 +193,20 @@ class MessagesAPI:
     Use as a context manager, or call :meth:`start` and :meth:`stop`. The
     server binds ``127.0.0.1`` on a free port; :attr:`base_url` is the value
     for ``ANTHROPIC_BASE_URL``. Scripts can be added before or after start.
+    ``usage``, when given, is called with each ``/v1/messages`` request body
+    and returns the reply's ``usage`` object (cache tokens and
+    ``cache_creation`` included as the test wants); by default the usage is
+    a rough size estimate without cache tokens.
     """
 
-    def __init__(self, scripts: Sequence[Script] = (), model: str = "claude-sonnet-4-5") -> None:
+    def __init__(
+        self,
+        scripts: Sequence[Script] = (),
+        model: str = "claude-sonnet-4-5",
+        usage: Callable[[JSON], JSON] | None = None,
+    ) -> None:
         self.model = model
+        self.usage = usage
         self._scripts: list[Script] = list(scripts)
         self._requests: list[RecordedRequest] = []
         self._unknown: list[str] = []
@@ -327,7 +337,7 @@ class MessagesAPI:
             "content": content,
             "stop_reason": turn.stop_reason,
             "stop_sequence": None,
-            "usage": {
+            "usage": self.usage(body) if self.usage is not None else {
                 "input_tokens": _estimate_tokens(body),
                 "output_tokens": max(1, len(json.dumps(content)) // 4),
                 "cache_creation_input_tokens": 0,

@@ -20,6 +20,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "forward",
     "flush",
     "doctor",
+    "prices",
 )
 
 

@@ -1,7 +1,8 @@
 """`omniclaude doctor`: checks the installation, one line per check (ok, warn or fail) with its fix.
 
 Checks, in order: config (the settings files), interpreter (the Python the hooks run), spool (where
-events wait, writable, how many), plugin (registered with Claude Code), hook (latency of the real hook
+events wait, writable, how many), usage (the price table, transcripts missing, unreadable or
+malformed, models without a price), plugin (registered with Claude Code), hook (latency of the real hook
 command, into a throw-away folder), kafka, database (reachable, schema current) and consumer (its
 health URL); the last three only say "not configured" when their setting is unset.
 

@@ -1,4 +1,4 @@
-"""`omniclaude status`: where the spool is and what waits in it."""
+"""`omniclaude status`: where the spool is, what waits in it, and what the transcript reader found."""
 
 from __future__ import annotations
 
@@ -71,6 +71,9 @@ def _run(args: argparse.Namespace) -> int:
         pass
     else:
         status["forwarder"] = forwarder_status(settings.dirs.spool)
+    from omniclaude.usage.state import summary
+
+    status["usage"] = summary(settings.dirs.state)
     if args.json:
         print(json.dumps(status, indent=2, default=str))
         return 0

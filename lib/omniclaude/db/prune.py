@@ -41,6 +41,7 @@ PRUNE_TARGETS: tuple[PruneTarget, ...] = (
     PruneTarget("agent_transformation_events", "id", sql.Identifier("occurred_at")),
     PruneTarget("router_performance_metrics", "id", sql.Identifier("occurred_at")),
     PruneTarget("agent_detection_failures", "id", sql.Identifier("occurred_at")),
+    PruneTarget("llm_usage", "event_id", sql.Identifier("occurred_at")),
     # Matches the expression index agent_execution_logs_retention_idx.
     PruneTarget("agent_execution_logs", "execution_id", sql.SQL("COALESCE(started_at, created_at)")),
 )

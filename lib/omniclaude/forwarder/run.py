@@ -37,7 +37,8 @@ from omniclaude.forwarder.prepare import OutgoingRecord, Redacting, dead_letter,
 from omniclaude.forwarder.sink import KafkaSink, Sink
 from omniclaude.forwarder.state import StateFile
 from omniclaude.paths import ensure_dir
-from omniclaude.spool import SpoolReader
+from omniclaude.spool import Spool, SpoolReader
+from omniclaude.usage.collect import UsageCollector
 
 log = logging.getLogger("omniclaude.forwarder")
 
@@ -155,6 +156,7 @@ class Forwarder:
         self.delivered = 0
         self.last_error: str | None = None
         self._gave_up = False
+        self.usage = UsageCollector(settings.dirs.state, settings.dirs.config, settings.event_max_bytes)
 
     def request_stop(self) -> None:
         """Asks the loop to end: the batch in flight is abandoned unless already acknowledged.
@@ -231,6 +233,8 @@ class Forwarder:
             message = f"skipped {batch.skipped} unreadable line(s) in {channel.directory} (listed in errors.log)"
             self._error(channel, message)
             log.warning("%s", message)
+        # Transcript usage named by this batch's hook events joins the spool (next batch) before it ships.
+        self.usage.collect_safely(batch.events, Spool(channel.directory, self.settings.spool_max_bytes).append)
         if not batch.events:
             if batch.end != reader.cursor:
                 reader.commit(batch.end)
