@@ -23,6 +23,7 @@ PLAIN_TYPES = (
     "performance_metric",
     "detection_failure",
     "claude_hook",
+    "llm_usage",
 )
 
 
@@ -119,6 +120,11 @@ def payload(event_type: str, rng: random.Random, execution_id: str | None = None
             "duration_ms": n % 1000,
             "input": {"session_id": "s", "tool_input": {"command": f"ls -la {n}"}, "cwd": "/work"},
         }
+    if event_type == "llm_usage":
+        return {"model": rng.choice(["claude-opus-5-5", "claude-haiku-5-5"]), "message_id": f"msg_{n}",
+                "request_id": f"req_{n}", "agent_id": None, "agent_type": None, "input_tokens": n % 900,
+                "output_tokens": n % 700, "cache_creation_input_tokens": n % 300, "cache_read_input_tokens": n,
+                "cache_creation_5m_tokens": n % 300, "cache_creation_1h_tokens": 0, "cost_usd": n / 1e7}
     assert execution_id is not None
     if event_type == "execution_started":
         return {"execution_id": execution_id, "agent": "agent-1", "description": "do it", "user_prompt": "go",

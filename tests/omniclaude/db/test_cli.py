@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 from omniclaude.cli import main
-from omniclaude.db.migrations import current_version, latest_version, schema_status, upgrade
+from omniclaude.db.migrations import current_version, latest_version, load_migrations, schema_status, upgrade
 from omniclaude.masking import mask_url
 
 Connect = Callable[[str], psycopg.Connection[Any]]
@@ -44,18 +44,15 @@ def test_upgrade_status_downgrade(
 
     code, out, err = _run(capsys, "status", "--database-url", url)
     assert code == 0, err
-    assert "0001_base_tables" in out and "pending" in out and "behind by 3" in out
+    labels = [m.label for m in load_migrations()]
+    latest = latest_version()
+    assert "0001_base_tables" in out and "pending" in out and f"behind by {latest}" in out
 
     code, out, err = _run(capsys, "upgrade", "--database-url", url)
     assert (code, err) == (0, "")
-    assert out.splitlines() == [
-        "applied 0001_base_tables",
-        "applied 0002_project_context",
-        "applied 0003_claude_hook_events",
-        "schema at 0003",
-    ]
+    assert out.splitlines() == [*(f"applied {label}" for label in labels), f"schema at {latest:04d}"]
     code, out, _ = _run(capsys, "upgrade", "--database-url", url)
-    assert (code, out) == (0, "nothing to apply: schema at 0003\n")
+    assert (code, out) == (0, f"nothing to apply: schema at {latest:04d}\n")
 
     code, out, err = _run(capsys, "status", "--database-url", url)
     assert code == 0, err
@@ -65,14 +62,10 @@ def test_upgrade_status_downgrade(
 
     code, out, err = _run(capsys, "downgrade", "--steps", "2", "--database-url", url)
     assert (code, err) == (0, "")
-    assert out.splitlines() == [
-        "reverted 0003_claude_hook_events",
-        "reverted 0002_project_context",
-        "schema at 0001",
-    ]
+    assert out.splitlines() == [f"reverted {labels[-1]}", f"reverted {labels[-2]}", f"schema at {latest - 2:04d}"]
     code, out, _ = _run(capsys, "downgrade", "--to", "0", "--database-url", url)
     assert code == 0
-    assert out.splitlines() == ["reverted 0001_base_tables", "schema at 0000"]
+    assert out.splitlines() == [*(f"reverted {label}" for label in reversed(labels[:-2])), "schema at 0000"]
     code, out, _ = _run(capsys, "upgrade", "--to", "2", "--database-url", url)
     assert code == 0
     assert current_version(connect(fresh_url)) == 2
@@ -126,10 +119,10 @@ def test_downgrade_dry_run(fresh_url: str, connect: Connect, capsys: pytest.Capt
     upgrade(connect(fresh_url))
     code, out, _ = _run(capsys, "downgrade", "--steps", "1", "--dry-run", "--database-url", fresh_url)
     assert code == 0
-    assert "DROP TABLE IF EXISTS claude_hook_events" in out
-    assert "DELETE FROM schema_migrations WHERE version = 3" in out
-    assert "0002_project_context" not in out
-    assert current_version(connect(fresh_url)) == 3
+    last, before = load_migrations()[-1], load_migrations()[-2]
+    assert last.label in out and f"DELETE FROM schema_migrations WHERE version = {last.version}" in out
+    assert before.label not in out
+    assert current_version(connect(fresh_url)) == last.version
 
 
 def test_prune(fresh_url: str, connect: Connect, capsys: pytest.CaptureFixture[str]) -> None:
@@ -165,15 +158,16 @@ def test_refusals_exit_1_and_name_the_problem(
 
     with conn.transaction():  # as if a newer omniclaude had migrated this database
         conn.execute("UPDATE schema_migrations SET checksum = %s WHERE version = 2", (_checksum(2),))
-        conn.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (4, 'future', 'x')")
+        conn.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, 'future', 'x')",
+                     (latest_version() + 1,))
     for argv in (("upgrade",), ("downgrade", "--steps", "1")):
         code, _, err = _run(capsys, *argv, "--database-url", fresh_url)
         assert code == 1
-        assert "ahead" in err and "0004_future" in err
+        assert "ahead" in err and f"{latest_version() + 1:04d}_future" in err
     code, out, _ = _run(capsys, "status", "--database-url", fresh_url)
     assert code == 1
-    assert "0004_future" in out and "database ahead" in out
-    assert current_version(conn) == 4  # reported, not fixed
+    assert f"{latest_version() + 1:04d}_future" in out and "database ahead" in out
+    assert current_version(conn) == latest_version() + 1  # reported, not fixed
 
 
 def _checksum(version: int) -> str:

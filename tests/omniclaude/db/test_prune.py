@@ -25,6 +25,8 @@ INSERTS = {
     "query_text, routing_duration_ms) VALUES (gen_random_uuid(), {t}, 'q', 1)",
     "agent_detection_failures": "INSERT INTO agent_detection_failures (event_id, occurred_at, user_prompt, "
     "failure_reason, detection_status) VALUES (gen_random_uuid(), {t}, 'p', 'r', 'timeout')",
+    "llm_usage": "INSERT INTO llm_usage (event_id, model, message_id, occurred_at) "
+    "VALUES (gen_random_uuid(), 'm', 'msg', {t})",
 }
 EXECUTION = (
     "INSERT INTO agent_execution_logs (execution_id, event_id, started_at, created_at) "
@@ -86,8 +88,8 @@ def test_prune_deletes_only_old_rows_in_batches(conn: psycopg.Connection[Any]) -
 def test_prune_skips_tables_a_schema_behind_does_not_have(conn: psycopg.Connection[Any]) -> None:
     upgrade(conn, to=1)
     deleted = prune(conn, timedelta(days=1))
-    assert "claude_hook_events" not in deleted
-    assert set(deleted) == {t.table for t in PRUNE_TARGETS} - {"claude_hook_events"}
+    assert "claude_hook_events" not in deleted and "llm_usage" not in deleted
+    assert set(deleted) == {t.table for t in PRUNE_TARGETS} - {"claude_hook_events", "llm_usage"}
 
 
 def test_prune_refuses_non_positive_arguments(conn: psycopg.Connection[Any]) -> None:

@@ -30,6 +30,8 @@ from omniclaude.db.migrations import (
 
 Connect = Callable[[str], psycopg.Connection[Any]]
 
+NEXT = latest_version() + 1  # the version a newer omniclaude would add
+
 
 def _exists(conn: psycopg.Connection[Any], name: str) -> bool:
     with conn.transaction():
@@ -54,19 +56,19 @@ def test_an_edited_applied_migration_is_refused(conn: psycopg.Connection[Any], m
     ):
         with pytest.raises(ModifiedMigrationError, match=r"0002_project_context\.up\.sql was edited"):
             attempt()
-    assert current_version(conn) == 3  # nothing was reverted
+    assert current_version(conn) == latest_version()  # nothing was reverted
 
 
 def test_editing_a_pending_migration_is_fine(conn: psycopg.Connection[Any], migrations_copy: Path) -> None:
     upgrade(conn, to=1, source=migrations_copy)
     later = migrations_copy / "0003_claude_hook_events.up.sql"
     later.write_text(later.read_text() + "\n-- edited before anyone applied it\n")
-    assert [m.version for m in upgrade(conn, source=migrations_copy)] == [2, 3]
+    assert [m.version for m in upgrade(conn, source=migrations_copy)] == list(range(2, latest_version() + 1))
 
 
 def _add_future_migration(source: Path) -> None:
-    (source / "0004_future.up.sql").write_text("CREATE TABLE future_things (id INTEGER);\n")
-    (source / "0004_future.down.sql").write_text("DROP TABLE IF EXISTS future_things;\n")
+    (source / f"{NEXT:04d}_future.up.sql").write_text("CREATE TABLE future_things (id INTEGER);\n")
+    (source / f"{NEXT:04d}_future.down.sql").write_text("DROP TABLE IF EXISTS future_things;\n")
 
 
 def test_a_database_ahead_of_the_code_is_reported_never_fixed(
@@ -80,9 +82,9 @@ def test_a_database_ahead_of_the_code_is_reported_never_fixed(
     assert status.ahead == 1
     assert status.behind == 0
     assert not status.is_current
-    assert [(a.version, a.name) for a in status.unknown] == [(4, "future")]
-    assert status.current == 4 and status.latest == latest_version() == 3
-    assert "ahead by 1 (0004_future)" in status.describe()
+    assert [(a.version, a.name) for a in status.unknown] == [(NEXT, "future")]
+    assert status.current == NEXT and status.latest == latest_version()
+    assert f"ahead by 1 ({NEXT:04d}_future)" in status.describe()
     with pytest.raises(SchemaNotCurrentError, match="ahead"):
         require_current(conn)
     for attempt in (
@@ -91,7 +93,7 @@ def test_a_database_ahead_of_the_code_is_reported_never_fixed(
         lambda: downgrade(conn, steps=1),
         lambda: downgrade(conn, to=0),
     ):
-        with pytest.raises(DatabaseAheadError, match="0004_future"):
+        with pytest.raises(DatabaseAheadError, match=f"{NEXT:04d}_future"):
             attempt()
     assert applied_migrations(conn) == rows_before
     assert _exists(conn, "future_things")
@@ -100,10 +102,11 @@ def test_a_database_ahead_of_the_code_is_reported_never_fixed(
 def test_a_schema_behind_the_code_is_reported(conn: psycopg.Connection[Any]) -> None:
     upgrade(conn, to=1)
     status = schema_status(conn)
-    assert (status.current, status.latest, status.behind, status.ahead) == (1, 3, 2, 0)
+    latest = latest_version()
+    assert (status.current, status.latest, status.behind, status.ahead) == (1, latest, latest - 1, 0)
     assert not status.is_current
-    assert [m.label for m in pending(conn)] == ["0002_project_context", "0003_claude_hook_events"]
-    with pytest.raises(SchemaNotCurrentError, match="behind by 2"):
+    assert [m.label for m in pending(conn)] == [m.label for m in load_migrations()[1:]]
+    with pytest.raises(SchemaNotCurrentError, match=f"behind by {latest - 1}"):
         require_current(conn)
     upgrade(conn)
     assert require_current(conn).is_current
@@ -128,7 +131,7 @@ def test_an_unknown_target_version_is_refused(conn: psycopg.Connection[Any]) -> 
 def test_upgrade_to_a_version_below_the_current_one_does_nothing(conn: psycopg.Connection[Any]) -> None:
     upgrade(conn)
     assert upgrade(conn, to=1) == []
-    assert current_version(conn) == 3
+    assert current_version(conn) == latest_version()
 
 
 def test_downgrade_needs_exactly_one_of_to_and_steps(conn: psycopg.Connection[Any]) -> None:
@@ -141,13 +144,13 @@ def test_downgrade_needs_exactly_one_of_to_and_steps(conn: psycopg.Connection[An
 def test_a_failing_migration_is_rolled_back_whole(
     conn: psycopg.Connection[Any], migrations_copy: Path
 ) -> None:
-    (migrations_copy / "0004_broken.up.sql").write_text(
+    (migrations_copy / f"{NEXT:04d}_broken.up.sql").write_text(
         "CREATE TABLE half_done (id INTEGER);\nSELECT 1 / 0;\n"
     )
-    (migrations_copy / "0004_broken.down.sql").write_text("DROP TABLE IF EXISTS half_done;\n")
+    (migrations_copy / f"{NEXT:04d}_broken.down.sql").write_text("DROP TABLE IF EXISTS half_done;\n")
     applied: list[int] = []
-    with pytest.raises(MigrationFailedError, match=r"0004_broken\.up\.sql failed and was rolled back"):
+    with pytest.raises(MigrationFailedError, match=rf"{NEXT:04d}_broken\.up\.sql failed and was rolled back"):
         upgrade(conn, source=migrations_copy, on_applied=lambda m: applied.append(m.version))
-    assert applied == [1, 2, 3]  # committed before the failure, and kept
-    assert current_version(conn) == 3
+    assert applied == list(range(1, latest_version() + 1))  # committed before the failure, and kept
+    assert current_version(conn) == latest_version()
     assert not _exists(conn, "half_done")

@@ -66,11 +66,12 @@ def test_up_down_up_gives_the_same_schema_and_down_leaves_nothing_of_ours(
     conn = connect(fresh_url)
     assert public_objects(conn) == set()
 
-    assert [m.version for m in upgrade(conn)] == [1, 2, 3]
+    versions = [m.version for m in load_migrations()]
+    assert [m.version for m in upgrade(conn)] == versions
     first = dump_schema(fresh_url)
     assert "CREATE TABLE public.claude_hook_events" in first
 
-    assert [m.version for m in downgrade(conn, to=0)] == [3, 2, 1]
+    assert [m.version for m in downgrade(conn, to=0)] == versions[::-1]
     assert public_objects(conn) == RUNNER_OBJECTS
     assert applied_migrations(conn) == []
 
@@ -145,12 +146,28 @@ def test_each_version_verified_up_then_down(fresh_url: str, connect: Connect) ->
         assert _exists(conn, "claude_hook_events_session_occurred_at_idx")
         assert _exists(conn, "claude_hook_events_project_name_occurred_at_idx")
 
+    def verify_0004() -> None:
+        assert {"event_id", "claude_session_id", "agent_id", "agent_type", "model", "message_id", "request_id",
+                "occurred_at", "project_name", "input_tokens", "output_tokens", "cache_creation_input_tokens",
+                "cache_read_input_tokens", "cache_creation_5m_tokens", "cache_creation_1h_tokens",
+                "cost_usd"} == _columns(conn, "llm_usage")
+        for view in ("session_usage", "daily_usage", "agent_usage"):
+            assert _exists(conn, view), view
+        assert {"lines_added", "lines_removed", "commit_sha", "commit_branch", "pr_url"} <= _columns(
+            conn, "claude_hook_events")
+
     upgrade(conn, to=1)
     verify_0001()
     upgrade(conn, to=2)
     verify_0002()
     upgrade(conn, to=3)
     verify_0003()
+    upgrade(conn, to=4)
+    verify_0004()
+    assert [m.version for m in downgrade(conn, steps=1)] == [4]
+    verify_0003()
+    assert not _exists(conn, "llm_usage") and not _exists(conn, "session_usage")
+    assert "lines_added" not in _columns(conn, "claude_hook_events")
     assert [m.version for m in downgrade(conn, steps=1)] == [3]
     verify_0002()
     assert not _exists(conn, "claude_hook_events")
