@@ -37,11 +37,13 @@ from omniclaude.doctor import (
     check_kafka,
     check_plugin,
     check_spool,
+    check_usage,
     format_check,
     list_plugins,
     run_checks,
 )
 from omniclaude.spool import Spool
+from omniclaude.topics import event_topics
 from pytest_subprocess import FakeProcess
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -296,7 +298,8 @@ def test_kafka_reachable_reports_missing_topics_then_ok(tmp_path: Path, kafka: A
     assert f"{settings.topic_prefix}.dead-letter" in check.detail
     ensure_topics(settings)
     check = check_kafka(settings)
-    assert (check.status, check.detail) == (OK, f"{kafka.bootstrap} reachable; all 8 topics present")
+    topics = len(event_topics(settings.topic_prefix)) + 1  # and the dead-letter topic
+    assert (check.status, check.detail) == (OK, f"{kafka.bootstrap} reachable; all {topics} topics present")
 
 
 # -- PostgreSQL -----------------------------------------------------------------------------------------------
@@ -377,6 +380,36 @@ def test_consumer_unreachable_fails(tmp_path: Path) -> None:
     assert "did not answer" in check.detail
 
 
+# -- transcript usage -----------------------------------------------------------------------------------------
+
+
+def test_usage_ok_then_warns_about_missing_transcripts_and_unknown_models(tmp_path: Path) -> None:
+    from omniclaude.usage.collect import UsageCollector
+
+    settings = settings_in(tmp_path)
+    assert check_usage(settings).status == OK
+    transcript = tmp_path / "t.jsonl"
+    line = {"type": "assistant", "message": {"id": "m1", "model": "claude-imaginary-9", "usage": {}}}
+    transcript.write_text(json.dumps(line) + "\n")
+    hook = {"event_type": "claude_hook", "payload": {"hook_event_name": "Stop", "input": {
+        "transcript_path": str(transcript)}}}
+    collector = UsageCollector(settings.dirs.state, settings.dirs.config)
+    collector.collect([hook, {**hook, "payload": {"hook_event_name": "Stop", "input": {
+        "transcript_path": str(tmp_path / "gone.jsonl")}}}], lambda _line: None)
+    check = check_usage(settings)
+    assert check.status == WARN
+    assert "1 missing files" in check.detail and "1 unknown model responses" in check.detail
+    assert check.fix is not None and "claude-imaginary-9" in check.fix and "prices.json" in check.fix
+
+
+def test_usage_fails_on_a_bad_price_file(tmp_path: Path) -> None:
+    settings = settings_in(tmp_path)
+    os.makedirs(settings.dirs.config, exist_ok=True)
+    Path(settings.dirs.config, "prices.json").write_text("{not json")
+    check = check_usage(settings)
+    assert check.status == FAIL and "prices.json: not JSON" in check.detail
+
+
 # -- all of them, and the CLI ---------------------------------------------------------------------------------
 
 
@@ -387,8 +420,8 @@ def test_run_checks_yields_every_check_and_contains_a_crash(tmp_path: Path, monk
     monkeypatch.setattr(doctor, "check_spool", crash)
     settings = settings_in(tmp_path, kafka_sasl_password="s3cret-pw", python=sys.executable)
     checks = list(run_checks(settings, find_claude=False))
-    assert [c.name for c in checks] == ["config", "interpreter", "spool", "plugin", "hook", "kafka", "database",
-                                        "consumer"]
+    assert [c.name for c in checks] == ["config", "interpreter", "spool", "usage", "plugin", "hook", "kafka",
+                                        "database", "consumer"]
     spool = checks[2]
     assert spool.status == FAIL
     assert spool.detail == "the check crashed: RuntimeError: spool broke, password ***"
@@ -408,10 +441,10 @@ def test_cli_prints_one_line_per_check_and_exits_1_on_a_failure(tmp_path: Path) 
                           env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 1, done.stderr
     lines = done.stdout.splitlines()
-    assert [line.split()[1] for line in lines] == ["config", "interpreter", "spool", "plugin", "hook", "kafka",
+    assert [line.split()[1] for line in lines] == ["config", "interpreter", "spool", "usage", "plugin", "hook", "kafka",
                                                     "database", "consumer"]
     assert all(line.split()[0] in ("ok", "warn", "fail") for line in lines)
-    database = lines[6]
+    database = lines[7]
     assert database.startswith("fail  database    cannot connect to postgresql://omni:***@127.0.0.1:")
     assert "-> fix: check OMNICLAUDE_DATABASE_URL" in database
     assert "hunter2" not in done.stdout + done.stderr
