@@ -9,8 +9,8 @@ deduplicated on (`message.id`, request id). The request id is `requestId` where 
 `scan(data)` finds the complete lines of `data` (up to its last newline; a partial last line is being
 written and is left for the next read), parses only the lines that mention an assistant type, and returns
 the records, how many bytes it consumed, and how many candidate lines it could not use (malformed JSON, a
-missing id or model, bad token counts). Lines of other types are not parsed at all: that is what makes the
-reader several times faster than parsing every line.
+missing id or model, bad token counts). Only lines holding `"type": "assistant"` are parsed (found with a
+plain byte search, then the pattern): that is what makes the reader faster than parsing every line.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any
 
 SYNTHETIC_MODEL = "<synthetic>"
 MAX_TOKENS = 2_147_483_647
+_MARK = b'"assistant"'
 _ASSISTANT = re.compile(rb'"type"\s*:\s*"assistant"')
 
 
@@ -114,18 +115,17 @@ def scan(data: bytes) -> ScanResult:
     consumed = data.rfind(b"\n") + 1
     records: dict[tuple[str, str | None], UsageRecord] = {}
     malformed = 0
-    last_line = -1
-    for match in _ASSISTANT.finditer(data, 0, consumed):
-        start = data.rfind(b"\n", 0, match.start()) + 1
-        if start == last_line:
-            continue  # the pattern occurs twice in one line
-        last_line = start
-        end = data.find(b"\n", match.end(), consumed)
-        try:
-            record = parse_line(data[start:end])
-        except Malformed:
-            malformed += 1
-            continue
-        if record is not None and record.key not in records:
-            records[record.key] = record
+    position = data.find(_MARK, 0, consumed)
+    while position >= 0:
+        start = data.rfind(b"\n", 0, position) + 1
+        end = data.find(b"\n", position, consumed)
+        if _ASSISTANT.search(data, start, end):
+            try:
+                record = parse_line(data[start:end])
+            except Malformed:
+                malformed += 1
+                record = None
+            if record is not None and record.key not in records:
+                records[record.key] = record
+        position = data.find(_MARK, end + 1, consumed)
     return ScanResult(list(records.values()), consumed, malformed)
