@@ -243,7 +243,8 @@ def check_usage(settings: Settings) -> Check:
     try:
         load_prices(settings.dirs.config)
     except PriceError as exc:
-        return Check("usage", FAIL, f"price file ignored: {exc}", "fix or remove that file (`omniclaude prices` shows the table)")
+        return Check("usage", FAIL, f"price file ignored: {exc}",
+                     "fix or remove that file (`omniclaude prices` shows the table)")
     seen = summary(settings.dirs.state)
     detail = f"{seen['transcripts']} transcript(s) followed, {seen['responses']} response(s) recorded"
     problems = [f"{seen[name]} {name.replace('_', ' ')}" for name in

@@ -29,8 +29,8 @@ from omniclaude.db.migrations import upgrade
 from omniclaude.forwarder.state import read_state
 from omniclaude.launcher import forwarder_running
 
-from tests.harness.claude_fixtures import ClaudeSession
 from tests.harness.claude_code import init_git_repo
+from tests.harness.claude_fixtures import ClaudeSession
 from tests.harness.messages_api import text, tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,7 +138,8 @@ def test_usage_per_session_and_model_equals_claude_codes_own(
         "USAGE-ALPHA",
         tool("Write", file_path=str(alpha / "notes.md"), content="one\ntwo\nthree\n"),
         tool("Read", file_path=str(alpha / "README.md")),
-        tool("Edit", file_path=str(alpha / "README.md"), old_string="# scratch project", new_string="# Alpha\n\nA project."),
+        tool("Edit", file_path=str(alpha / "README.md"), old_string="# scratch project",
+             new_string="# Alpha\n\nA project."),
         tool("Bash", command=commit, description="Commit"),
         tool("Agent", description="Look around", prompt="USAGE-SUB: look", subagent_type="general-purpose",
              model="haiku", run_in_background=False),

@@ -33,7 +33,7 @@ def _run(args: argparse.Namespace) -> int:
         }
         print(json.dumps({"sources": list(table.sources), "models": models}, indent=2))
         return 0
-    rows = [_HEADERS]
+    rows: list[tuple[str, ...]] = [_HEADERS]
     for name, price in sorted(table.models.items()):
         marker = " *" if name in table.overridden else ""
         rows.append((name + marker, *(f"{getattr(price.rates, kind):g}" for kind in KINDS)))

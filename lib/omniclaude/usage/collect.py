@@ -220,8 +220,7 @@ class UsageCollector:
         try:
             handle = open(path, "rb")  # noqa: SIM115 - closed below on every path
         except FileNotFoundError:
-            if path in files:
-                del files[path]  # deleted by Claude Code's cleanup: nothing more will come
+            files.pop(path, None)  # deleted by Claude Code's cleanup: nothing more will come
             note_problem(state, "missing_files", f"transcript not found: {path}")
             return 0
         except OSError as exc:
@@ -238,7 +237,8 @@ class UsageCollector:
         self, handle: Any, target: Target, saved: dict[str, Any], state: dict[str, Any], emit: Emit
     ) -> int:
         size = os.fstat(handle.fileno()).st_size
-        offset = saved.get("offset") if isinstance(saved.get("offset"), int) else 0
+        saved_offset = saved.get("offset")
+        offset = saved_offset if isinstance(saved_offset, int) and saved_offset >= 0 else 0
         head = handle.read(min(offset, HEAD_BYTES))
         if offset > size or hashlib.sha256(head).hexdigest() != saved.get("head", hashlib.sha256(b"").hexdigest()):
             if offset:
@@ -291,9 +291,10 @@ class UsageCollector:
 
     def _encode(self, record: UsageRecord, context: Mapping[str, Any], agent_id: str | None,
                 agent_type: str | None, state: dict[str, Any]) -> bytes:
-        cost = self.prices().cost(record.model, record.input_tokens, record.output_tokens,
-                                  record.cache_read_input_tokens, record.cache_creation_input_tokens,
-                                  record.cache_creation_1h_tokens)
+        cost = self.prices().cost(record.model, input=record.input_tokens, output=record.output_tokens,
+                                  cache_read=record.cache_read_input_tokens,
+                                  cache_creation=record.cache_creation_input_tokens,
+                                  cache_1h=record.cache_creation_1h_tokens)
         if cost is None:
             note_problem(state, "unknown_model_responses", f"no price for model {record.model!r}: cost left empty")
             if record.model not in state["unknown_models"] and len(state["unknown_models"]) < MAX_UNKNOWN_MODELS:

@@ -54,7 +54,7 @@ class ModelPrice:
     above_context_tokens: int | None = None
     above: Rates | None = None
 
-    def cost(self, input: int, output: int, cache_read: int, cache_creation: int, cache_1h: int) -> float:
+    def cost(self, *, input: int, output: int, cache_read: int, cache_creation: int, cache_1h: int) -> float:
         """USD for one response with these token counts."""
         one_hour = min(cache_1h, cache_creation)
         context = input + cache_read + cache_creation
@@ -91,13 +91,14 @@ class PriceTable:
                 best = known
         return (best, self.models[best]) if best is not None else None
 
-    def cost(self, model: str, input: int, output: int, cache_read: int, cache_creation: int,
+    def cost(self, model: str, *, input: int, output: int, cache_read: int, cache_creation: int,
              cache_1h: int) -> float | None:
         """USD for one response of `model`; None for a model the table does not know."""
         found = self.find(model)
         if found is None:
             return None
-        return found[1].cost(input, output, cache_read, cache_creation, cache_1h)
+        return found[1].cost(input=input, output=output, cache_read=cache_read, cache_creation=cache_creation,
+                             cache_1h=cache_1h)
 
 
 def _rates(where: str, entry: object) -> Rates:
