@@ -31,6 +31,7 @@ sys.path[:0] = [str(ROOT / "lib"), str(ROOT)]
 
 from omniclaude.usage.collect import UsageCollector  # noqa: E402
 from omniclaude.usage.transcript import scan  # noqa: E402
+from summary import summary_line  # noqa: E402  # bench/ is on sys.path when a benchmark runs
 
 FIXTURE = ROOT / "tests" / "fixtures" / "claude-code-2.1.328-transcripts" / "projects" / "-home-dev-projects-ledger"
 SESSION = "3579e493-7201-4256-964c-09bae301f2d9"
@@ -87,6 +88,7 @@ def main() -> int:
         usage, base = statistics.median(usage_rates), statistics.median(base_rates)
         print(f"median: usage {usage:.1f} MB/s, baseline {base:.1f} MB/s, ratio {usage / base:.2f}x"
               f" (target >= 50 MB/s: {'met' if usage >= 50 else 'NOT met'})")
+        print(summary_line("usage", usage, "MB/s", base, ">=50MB/s"))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0

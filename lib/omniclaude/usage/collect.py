@@ -316,10 +316,18 @@ class UsageCollector:
             "cache_creation_1h_tokens": record.cache_creation_1h_tokens,
             "cost_usd": cost,
         }
-        event = envelope.new_envelope(EVENT_TYPE, payload, "logger", event_context)
-        event["event_id"] = event_id(record.message_id, record.request_id)
-        if record.occurred_at is not None and _TIMESTAMP.fullmatch(record.occurred_at):
-            event["occurred_at"] = record.occurred_at
+        occurred_at = record.occurred_at
+        if occurred_at is None or not _TIMESTAMP.fullmatch(occurred_at):
+            occurred_at = envelope.iso_timestamp(time.time_ns())
+        event: dict[str, object] = {
+            "event_id": event_id(record.message_id, record.request_id),
+            "schema_version": envelope.SCHEMA_VERSION,
+            "event_type": EVENT_TYPE,
+            "occurred_at": occurred_at,
+            "source": "logger",
+            "context": event_context,
+            "payload": payload,
+        }
         return envelope.encode(event, self.event_max_bytes)
 
     def _forget_old(self, files: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 SYNTHETIC_MODEL = "<synthetic>"
 MAX_TOKENS = 2_147_483_647
@@ -26,8 +26,7 @@ _MARK = b'"assistant"'
 _ASSISTANT = re.compile(rb'"type"\s*:\s*"assistant"')
 
 
-@dataclass(frozen=True, slots=True)
-class UsageRecord:
+class UsageRecord(NamedTuple):
     """The usage of one API response, as the transcript holds it."""
 
     message_id: str
