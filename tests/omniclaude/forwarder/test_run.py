@@ -20,7 +20,14 @@ from omniclaude.forwarder.state import read_state
 from omniclaude.launcher import LOCK_NAME, forwarder_running
 from omniclaude.spool import SpoolReader
 
-from tests.omniclaude.forwarder.helpers import FakeClock, MemorySink, append_raw, make_settings, write_events
+from tests.omniclaude.forwarder.helpers import (
+    FakeClock,
+    MemorySink,
+    append_raw,
+    make_settings,
+    new_event,
+    write_events,
+)
 
 
 @pytest.fixture
@@ -331,3 +338,25 @@ def _no_real_backoff() -> Iterator[None]:
     backoff.set_testing(True)
     yield
     backoff.set_testing(False)
+
+
+def test_a_stop_event_brings_its_transcript_usage_into_the_same_drain(spool: Path, clock: FakeClock,
+                                                                       tmp_path: Path) -> None:
+    from omniclaude import envelope
+    from omniclaude.spool import Spool
+
+    from tests.omniclaude.usage.test_transcript import assistant
+
+    transcript = tmp_path / "session.jsonl"
+    transcript.write_bytes(assistant("m1") + assistant("m1") + assistant("m2", model="<synthetic>"))
+    stop = new_event("claude_hook", payload={"hook_event_name": "Stop", "input": {
+        "session_id": "s1", "transcript_path": str(transcript)}})
+    Spool(str(spool)).append(envelope.encode(stop, 256 * 1024))
+    sink = MemorySink()
+    result = forwarder(spool, sink, clock).run(RunOptions(until_empty=True))
+    assert result.reason == "drained"
+    topics = [record.topic for record in sink.records]
+    assert topics == ["p.claude-hook-events", "p.llm-usage"]
+    usage = json.loads(sink.records[1].value)
+    assert (usage["payload"]["message_id"], usage["context"]["project_name"]) == ("m1", "demo")
+    assert pending(spool) == 0
