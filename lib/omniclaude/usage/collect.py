@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import re
+import stat
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -152,6 +153,10 @@ Emit = Callable[[bytes], None]
 """Appends one encoded envelope line (ending in a newline) to a spool; raises OSError."""
 
 
+class SpoolUnavailable(Exception):
+    """The usage events could not be appended to the spool: nothing moves, the next trigger retries."""
+
+
 class UsageCollector:
     """Reads transcripts, keeping its cursors and counters in `state_dir`; prices from `config_dir`."""
 
@@ -182,8 +187,8 @@ class UsageCollector:
 
     def collect(self, events: Iterable[Mapping[str, Any]], emit: Emit) -> int:
         """Reads what the trigger events among `events` point at, passes each usage event to `emit`;
-        returns how many. Transcript trouble is counted, not raised; OSError from `emit` or the state
-        file is raised (the cursors then stay where they were)."""
+        returns how many. Transcript trouble is counted, not raised. SpoolUnavailable (from `emit`) and
+        OSError (the state file) are raised, and the cursors then stay where they were."""
         targets = targets_of(events)
         if not targets.files and not targets.rescan:
             return 0
@@ -217,8 +222,12 @@ class UsageCollector:
         files: dict[str, Any] = state["files"]
         saved: dict[str, Any] = files.get(target.path) or {}
         path = target.path
+        if not path.endswith(".jsonl"):
+            note_problem(state, "unreadable_files", f"not a transcript (no .jsonl name): {path}")
+            return 0
         try:
-            handle = open(path, "rb")  # noqa: SIM115 - closed below on every path
+            # Non-blocking, so that a FIFO in place of a transcript cannot hang the forwarder.
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_NONBLOCK", 0))
         except FileNotFoundError:
             files.pop(path, None)  # deleted by Claude Code's cleanup: nothing more will come
             note_problem(state, "missing_files", f"transcript not found: {path}")
@@ -226,12 +235,16 @@ class UsageCollector:
         except OSError as exc:
             note_problem(state, "unreadable_files", f"cannot read transcript {path}: {exc.strerror or exc}")
             return 0
-        with handle:
-            try:
-                return self._read_open(handle, target, saved, state, emit)
-            except OSError as exc:
-                note_problem(state, "unreadable_files", f"cannot read transcript {path}: {exc.strerror or exc}")
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                note_problem(state, "unreadable_files", f"not a regular file: {path}")
                 return 0
+            with os.fdopen(fd, "rb") as handle:
+                return self._read_open(handle, target, saved, state, emit)
+        except OSError as exc:
+            note_problem(state, "unreadable_files", f"cannot read transcript {path}: {exc.strerror or exc}")
+            return 0
 
     def _read_open(
         self, handle: Any, target: Target, saved: dict[str, Any], state: dict[str, Any], emit: Emit
@@ -268,7 +281,11 @@ class UsageCollector:
                 state["last_problem"] = f"{result.malformed} malformed line(s) in {target.path}"
                 state["last_problem_at"] = envelope.iso_timestamp(time.time_ns())
             for record in result.records:
-                emit(self._encode(record, context, agent_id, agent_type, state))
+                line = self._encode(record, context, agent_id, agent_type, state)
+                try:
+                    emit(line)
+                except OSError as exc:
+                    raise SpoolUnavailable(f"cannot append usage events to the spool: {exc}") from exc
                 emitted += 1
             buffer = buffer[result.consumed:]
             if len(buffer) > MAX_LINE_BYTES:

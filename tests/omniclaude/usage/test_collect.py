@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from omniclaude.events import Envelope
-from omniclaude.usage.collect import UsageCollector, event_id
+from omniclaude.usage.collect import SpoolUnavailable, UsageCollector, event_id
 from omniclaude.usage.state import read_usage_state, summary
 
 from tests.omniclaude.usage.test_transcript import FIXTURE, SESSION, assistant
@@ -121,7 +121,9 @@ def test_a_missing_file_is_counted_not_fatal(tmp_path: Path) -> None:
 
 def test_an_unreadable_file_is_counted_not_fatal(tmp_path: Path) -> None:
     usage = collector(tmp_path)
-    assert usage.collect([hook("Stop", tmp_path)], Spooled()) == 0  # a folder: open() fails
+    folder = tmp_path / "folder.jsonl"
+    folder.mkdir()
+    assert usage.collect([hook("Stop", folder)], Spooled()) == 0  # a folder, not a file
     assert summary(str(tmp_path / "state"))["unreadable_files"] == 1
 
 
@@ -196,3 +198,23 @@ def test_a_100_mb_transcript_is_read_incrementally(tmp_path: Path) -> None:
         handle.write(tail)
     assert usage.collect([hook("Stop", transcript)], spooled) == 1
     assert summary(str(tmp_path / "state"))["bytes_read"] == first + len(tail)  # only the new bytes
+
+
+def test_a_fifo_or_odd_path_never_blocks_and_is_counted(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo.jsonl"
+    os.mkfifo(fifo)
+    usage = collector(tmp_path)
+    assert usage.collect([hook("Stop", fifo), hook("Stop", tmp_path / "notes.txt")], Spooled()) == 0
+    assert summary(str(tmp_path / "state"))["unreadable_files"] == 2
+
+
+def test_a_failing_spool_is_raised_not_counted_as_a_bad_transcript(tmp_path: Path) -> None:
+    transcript = tmp_path / "t.jsonl"
+    transcript.write_bytes(assistant("m1"))
+
+    def broken(_line: bytes) -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(SpoolUnavailable, match="disk full"):
+        collector(tmp_path).collect([hook("Stop", transcript)], broken)
+    assert summary(str(tmp_path / "state"))["unreadable_files"] == 0
