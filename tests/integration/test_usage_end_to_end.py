@@ -169,7 +169,7 @@ def test_usage_per_session_and_model_equals_claude_codes_own(
         assert api.errors == []
 
         with psycopg.connect(database_url) as connection:
-            by_agent = dict(connection.execute(
+            by_agent: dict[str | None, int] = dict(connection.execute(
                 "SELECT agent_type, count(DISTINCT agent_id) FROM llm_usage WHERE claude_session_id = %s"
                 " GROUP BY agent_type", (session,)).fetchall())
             usage_rows = connection.execute(
