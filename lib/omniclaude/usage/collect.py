@@ -133,6 +133,14 @@ def targets_of(events: Iterable[Mapping[str, Any]]) -> Targets:
     return found
 
 
+def _changed(path: str, saved: Mapping[str, Any]) -> bool:
+    """Whether a followed file may hold new bytes (or is gone): its size differs from the cursor's."""
+    try:
+        return os.stat(path).st_size != saved.get("size") or saved.get("size") != saved.get("offset")
+    except OSError:
+        return True
+
+
 def _agent_of(path: str, target: Target, saved: Mapping[str, Any]) -> tuple[str | None, str | None]:
     match = _AGENT_FILE.fullmatch(os.path.basename(path))
     if match is None:
@@ -199,7 +207,7 @@ class UsageCollector:
             files: dict[str, Any] = state["files"]
             if targets.rescan:
                 for path, saved in list(files.items()):
-                    if path not in targets.files:
+                    if path not in targets.files and _changed(path, saved):
                         targets.add(Target(path, dict(saved.get("context") or {})))
             emitted = 0
             for target in targets.files.values():
