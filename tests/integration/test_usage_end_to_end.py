@@ -5,7 +5,7 @@ cache writes included; some subagent requests above haiku's 100,000-token contex
 `claude -p --output-format json`, the `llm_usage` sums per session and model must equal the run's
 `modelUsage` exactly in the four token kinds, and the cost within 0.5% of its `costUSD`. Sessions: one with
 a subagent, its `--resume`, and one in a second project on another model. Lines added/removed and the
-commit come from real git in the project.
+commit come from real git in the project; the pull request from a stand-in `gh` on PATH.
 """
 
 from __future__ import annotations
@@ -130,7 +130,12 @@ def test_usage_per_session_and_model_equals_claude_codes_own(
     alpha = claude_session.project
     beta = init_git_repo(tmp_path / "beta-web")
     home = tmp_path / "oc"
-    env = {"OMNICLAUDE_HOME": str(home), "OMNICLAUDE_PYTHON": sys.executable,
+    tools = tmp_path / "bin"  # a stand-in `gh` that prints what `gh pr create` prints
+    tools.mkdir()
+    (tools / "gh").write_text("#!/bin/sh\necho 'Creating pull request for main'\necho https://github.com/acme/alpha/pull/7\n")
+    (tools / "gh").chmod(0o755)
+    env = {"PATH": f"{tools}{os.pathsep}{os.environ['PATH']}", "OMNICLAUDE_HOME": str(home),
+           "OMNICLAUDE_PYTHON": sys.executable,
            "OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap, "OMNICLAUDE_TOPIC_PREFIX": prefix,
            "OMNICLAUDE_FORWARDER_IDLE_SECONDS": "20"}
     commit = "git add -A && git -c user.name=t -c user.email=t@t.invalid commit -m 'Add notes'"
@@ -141,6 +146,7 @@ def test_usage_per_session_and_model_equals_claude_codes_own(
         tool("Edit", file_path=str(alpha / "README.md"), old_string="# scratch project",
              new_string="# Alpha\n\nA project."),
         tool("Bash", command=commit, description="Commit"),
+        tool("Bash", command="gh pr create --fill", description="Open a pull request"),
         tool("Agent", description="Look around", prompt="USAGE-SUB: look", subagent_type="general-purpose",
              model="haiku", run_in_background=False),
         text("alpha done"),
@@ -173,10 +179,12 @@ def test_usage_per_session_and_model_equals_claude_codes_own(
                 "SELECT agent_type, count(DISTINCT agent_id) FROM llm_usage WHERE claude_session_id = %s"
                 " GROUP BY agent_type", (session,)).fetchall())
             usage_rows = connection.execute(
-                "SELECT project_name, lines_added, lines_removed, commits FROM session_usage"
+                "SELECT project_name, lines_added, lines_removed, commits, pull_requests FROM session_usage"
                 " WHERE claude_session_id = %s", (session,)).fetchall()
             [(sha, branch)] = connection.execute(
                 "SELECT commit_sha, commit_branch FROM claude_hook_events WHERE commit_sha IS NOT NULL").fetchall()
+            pull_requests = connection.execute(
+                "SELECT pr_url FROM claude_hook_events WHERE pr_url IS NOT NULL").fetchall()
             projects = {row[0] for row in connection.execute("SELECT project_name FROM daily_usage")}
             agents = {row[0] for row in connection.execute("SELECT agent_type FROM agent_usage")}
         assert by_agent == {None: 0, "general-purpose": 1}
@@ -190,7 +198,8 @@ def test_usage_per_session_and_model_equals_claude_codes_own(
         removed = sum(int(line.split()[1]) for line in numstat)
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=alpha, check=True, capture_output=True,
                               text=True).stdout.strip()
-        assert {row[1:] for row in usage_rows} == {(added, removed, 1)} and (added, removed) == (6, 1)
+        assert {row[1:] for row in usage_rows} == {(added, removed, 1, 1)} and (added, removed) == (6, 1)
+        assert pull_requests == [("https://github.com/acme/alpha/pull/7",)]
         assert {row[0] for row in usage_rows} == {alpha.name}
         assert head.startswith(sha) and branch == "main"
     finally:
