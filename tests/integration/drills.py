@@ -33,6 +33,7 @@ import psycopg
 from omniclaude.config import load_settings
 from omniclaude.logger import EventLogger
 from omniclaude.topics import event_topics
+from omniclaude_consumer.rows import EXECUTION_LOGS, TABLES
 
 from tests.consumer import factory
 from tests.consumer.conftest import (
@@ -226,10 +227,7 @@ class ScaleOutReport:
 
 def _row_count(url: str) -> int:
     with psycopg.connect(url) as conn:
-        tables = [
-            "agent_actions", "agent_routing_decisions", "agent_transformation_events", "router_performance_metrics",
-            "agent_detection_failures", "claude_hook_events",
-        ]  # fmt: skip
+        tables = [table for table in TABLES if table != EXECUTION_LOGS]
         total = sum(int(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables)  # type: ignore[index]
         executions = conn.execute("SELECT count(*) FROM agent_execution_logs").fetchone()
     return total + int(executions[0] if executions else 0)
