@@ -133,6 +133,12 @@ def targets_of(events: Iterable[Mapping[str, Any]]) -> Targets:
     return found
 
 
+def _saved_context(saved: Mapping[str, Any]) -> dict[str, Any]:
+    context = saved.get("context")
+    return {k: v for k, v in context.items() if k in CONTEXT_KEYS and isinstance(v, str)} if isinstance(
+        context, dict) else {}
+
+
 def _changed(path: str, saved: Mapping[str, Any]) -> bool:
     """Whether a followed file may hold new bytes (or is gone): its size differs from the cursor's."""
     try:
@@ -145,8 +151,8 @@ def _agent_of(path: str, target: Target, saved: Mapping[str, Any]) -> tuple[str 
     match = _AGENT_FILE.fullmatch(os.path.basename(path))
     if match is None:
         return None, None
-    agent_id = target.agent_id or saved.get("agent_id") or match.group(1)
-    agent_type = saved.get("agent_type") or target.agent_type
+    agent_id = target.agent_id or _string(saved.get("agent_id")) or match.group(1)
+    agent_type = _string(saved.get("agent_type")) or target.agent_type
     if agent_type is None:
         try:
             with open(path[: -len(".jsonl")] + ".meta.json", "rb") as handle:
@@ -208,7 +214,7 @@ class UsageCollector:
             if targets.rescan:
                 for path, saved in list(files.items()):
                     if path not in targets.files and _changed(path, saved):
-                        targets.add(Target(path, dict(saved.get("context") or {})))
+                        targets.add(Target(path, _saved_context(saved)))
             emitted = 0
             for target in targets.files.values():
                 emitted += self._read(target, state, emit)
@@ -265,7 +271,7 @@ class UsageCollector:
             if offset:
                 note_problem(state, "rewritten_files", f"transcript rewritten, read again: {target.path}")
             offset = 0
-        context = {**(saved.get("context") or {}), **target.context}
+        context = {**_saved_context(saved), **target.context}
         agent_id, agent_type = _agent_of(target.path, target, saved)
         emitted = 0
         handle.seek(offset)

@@ -218,3 +218,15 @@ def test_a_failing_spool_is_raised_not_counted_as_a_bad_transcript(tmp_path: Pat
     with pytest.raises(SpoolUnavailable, match="disk full"):
         collector(tmp_path).collect([hook("Stop", transcript)], broken)
     assert summary(str(tmp_path / "state"))["unreadable_files"] == 0
+
+
+def test_a_tampered_state_file_reads_as_empty_where_it_is_wrong(tmp_path: Path) -> None:
+    transcript = tmp_path / "t.jsonl"
+    transcript.write_bytes(assistant("m1"))
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "usage.json").write_text(json.dumps({"files": {str(transcript): {
+        "offset": "x", "head": 5, "context": "oops", "agent_type": ["x"]}}, "counters": {"responses": "many"}}))
+    spooled = Spooled()
+    assert collector(tmp_path).collect([hook("SessionStart", transcript)], spooled) == 1
+    assert summary(str(state))["responses"] == 1
