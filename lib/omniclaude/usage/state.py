@@ -1,7 +1,8 @@
 """`<state dir>/usage.json`: a byte cursor per transcript file, and the reader's counters.
 
 One JSON object, replaced atomically (0600), read and written under an exclusive lock on
-`<state dir>/usage.lock` so two forwarders never interleave:
+`<state dir>/usage.lock` so two forwarders never interleave; every file is opened with
+`paths.open_private` (no symbolic link, this user's, private):
 
 - `files`: transcript path -> `{"offset", "head", "size", "context", "agent_id", "agent_type",
   "touched_at"}`. `offset` is the first byte not yet read (always a line start); `head` the SHA-256 of
@@ -25,7 +26,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from omniclaude.envelope import iso_timestamp
-from omniclaude.paths import ensure_dir
+from omniclaude.paths import ensure_dir, open_private
 
 STATE_NAME = "usage.json"
 LOCK_NAME = "usage.lock"
@@ -38,10 +39,11 @@ COUNTERS = ("responses", "bytes_read", "missing_files", "unreadable_files", "mal
 def read_usage_state(state_dir: str) -> dict[str, Any]:
     """The saved state ({"files": {}, "counters": {...}} when there is none or it is unreadable)."""
     try:
-        with open(os.path.join(state_dir, STATE_NAME), encoding="utf-8") as handle:
+        fd, _st = open_private(os.path.join(state_dir, STATE_NAME), os.O_RDONLY)
+        with os.fdopen(fd, encoding="utf-8") as handle:
             data = json.load(handle)
     except (OSError, ValueError):
-        data = {}
+        data = {}  # missing, unreadable, not private or not JSON: everything is read again
     if not isinstance(data, dict):
         data = {}
     files = data.get("files")
@@ -71,7 +73,7 @@ def write_usage_state(state_dir: str, data: dict[str, Any]) -> None:
     ensure_dir(state_dir)
     path = os.path.join(state_dir, STATE_NAME)
     temporary = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    fd, _st = open_private(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle, separators=(",", ":"))
@@ -95,7 +97,7 @@ def note_problem(data: dict[str, Any], counter: str, message: str) -> None:
 def locked(state_dir: str) -> Iterator[None]:
     """Holds the usage lock (blocking) for the duration; raises OSError if it cannot be taken."""
     ensure_dir(state_dir)
-    fd = os.open(os.path.join(state_dir, LOCK_NAME), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fd, _st = open_private(os.path.join(state_dir, LOCK_NAME), os.O_RDWR | os.O_CREAT)
     try:
         try:
             import fcntl

@@ -230,3 +230,16 @@ def test_a_tampered_state_file_reads_as_empty_where_it_is_wrong(tmp_path: Path) 
     spooled = Spooled()
     assert collector(tmp_path).collect([hook("SessionStart", transcript)], spooled) == 1
     assert summary(str(state))["responses"] == 1
+
+
+def test_a_planted_symlink_for_the_state_file_is_never_followed(tmp_path: Path) -> None:
+    transcript = tmp_path / "t.jsonl"
+    transcript.write_bytes(assistant("m1"))
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (state / "usage.json").symlink_to(victim)
+    assert collector(tmp_path).collect([hook("Stop", transcript)], Spooled()) == 1
+    assert victim.read_text() == "keep me"
+    assert not (state / "usage.json").is_symlink()
