@@ -274,6 +274,7 @@ class UsageCollector:
         context = {**_saved_context(saved), **target.context}
         agent_id, agent_type = _agent_of(target.path, target, saved)
         emitted = 0
+        seen: set[tuple[str, str | None]] = set()  # a response's lines may straddle two chunks
         handle.seek(offset)
         buffer = b""
         position = offset
@@ -295,6 +296,9 @@ class UsageCollector:
                 state["last_problem"] = f"{result.malformed} malformed line(s) in {target.path}"
                 state["last_problem_at"] = envelope.iso_timestamp(time.time_ns())
             for record in result.records:
+                if record.key in seen:
+                    continue
+                seen.add(record.key)
                 line = self._encode(record, context, agent_id, agent_type, state)
                 try:
                     emit(line)

@@ -243,3 +243,15 @@ def test_a_planted_symlink_for_the_state_file_is_never_followed(tmp_path: Path) 
     assert collector(tmp_path).collect([hook("Stop", transcript)], Spooled()) == 1
     assert victim.read_text() == "keep me"
     assert not (state / "usage.json").is_symlink()
+
+
+def test_a_response_whose_lines_straddle_two_chunks_is_emitted_once(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from omniclaude.usage import collect
+
+    transcript = tmp_path / "t.jsonl"
+    line = assistant("m1")
+    transcript.write_bytes(line + b" " * 100 + b"\n" + line)
+    monkeypatch.setattr(collect, "CHUNK_BYTES", len(line) + 50)
+    spooled = Spooled()
+    assert collector(tmp_path).collect([hook("Stop", transcript)], spooled) == 1
