@@ -14,6 +14,7 @@ from typing import Any, cast
 
 import pytest
 from omniclaude import redact as redact_module
+from omniclaude.redact import _engine as engine
 from omniclaude.redact import Redactor, redact
 
 AWS_KEY = "AKIA" + "IOSFODNN7EXAMPLE"
@@ -424,7 +425,7 @@ def test_adversarial_megabyte_completes(unit: str) -> None:
 
 
 def test_real_session_capture_survives_and_loses_its_token() -> None:
-    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "claude-code-2.1.328-session.jsonl"
+    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "claude-code-2.1.328-session.jsonl"
     if not fixture.exists():
         pytest.skip("session fixture not present")
     lines = [json.loads(line) for line in fixture.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -512,12 +513,12 @@ def test_fast_path_matches_every_rule_on_cases_and_mutations() -> None:
 def test_every_match_of_a_rule_holds_its_triggers() -> None:
     # Stronger than equal outputs: also matches that a rule then keeps (near misses) hold the triggers.
     missed = []
-    for rule in redact_module._BUILTIN_RULES:
+    for rule in engine._BUILTIN_RULES:
         assert rule.triggers
         for text in CORPUS:
             if rule.pattern.search(text) is None:
                 continue
-            folded = redact_module._fold(text)
+            folded = engine._fold(text)
             if not all(any(literal in folded for literal in clause) for clause in rule.triggers):
                 missed.append((rule.kind, text))
     assert missed == []
@@ -527,18 +528,18 @@ def test_fold_maps_every_character_a_trigger_letter_matches() -> None:
     # What `re` matches to a trigger's character, ignoring case or not, folds to that character.
     everything = "".join(chr(code) for code in range(0x110000) if not 0xD800 <= code < 0xE000)
     literals = {
-        literal for rule in redact_module._BUILTIN_RULES for clause in rule.triggers or () for literal in clause
+        literal for rule in engine._BUILTIN_RULES for clause in rule.triggers or () for literal in clause
     }
     for char in sorted(set("".join(literals))):
         assert char == char.lower() and char.isascii()
         for twin in set(re.findall(re.escape(char), everything, re.IGNORECASE)):
-            assert redact_module._fold(twin) == char, (char, twin)
+            assert engine._fold(twin) == char, (char, twin)
 
 
 def _events_with_secrets() -> list[object]:
     """The recorded hook inputs and environments, each string made unique as the forwarder
     benchmark does, with positive cases put in as values, keys, list items and name/value pairs."""
-    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "claude-code-2.1.328-session.jsonl"
+    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "claude-code-2.1.328-session.jsonl"
     rows = [json.loads(line) for line in fixture.read_text(encoding="utf-8").splitlines() if line.strip()]
     rng = random.Random(7)
 

@@ -75,51 +75,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, cast, overload
 
+from omniclaude.redact.keywords import STEMS, KeyName, classify, looks_secret
+
 __all__ = ["Redactor", "redact"]
 
 _MARKER_SPLIT: Final = re.compile(r"(\[REDACTED:[a-z0-9-]+\])")
 _MARKER: Final = re.compile(r"\[REDACTED:[a-z0-9-]+\]")
-
-# A key's last word(s) that name a secret, in matching order (longer first). "_" stands for
-# "_", "-" or nothing; case is ignored, so "api_key" covers API_KEY, api-key, apikey and apiKey.
-_KEY_WORDS: Final[tuple[tuple[str, str], ...]] = (
-    ("aws_secret_access_key", "aws-secret-key"),
-    ("secret_access_key", "aws-secret-key"),
-    ("aws_secret_key", "aws-secret-key"),
-    ("private_key", "private-key"),
-    ("secret_key", "secret"),
-    ("signing_key", "secret"),
-    ("encryption_key", "secret"),
-    ("api_key", "api-key"),
-    ("access_key", "api-key"),
-    ("account_key", "api-key"),
-    ("password", "password"),
-    ("passwd", "password"),
-    ("passphrase", "password"),
-    ("secret", "secret"),
-    ("token", "token"),
-    ("credentials", "credentials"),
-    ("credential", "credentials"),
-)
-
 
 def _minimal(literals: set[str]) -> tuple[str, ...]:
     """``literals`` less those that hold another one (``credentials`` holds ``credential``)."""
     return tuple(sorted(a for a in literals if not any(b != a and b in a for b in literals)))
 
 
-# In text a key word's parts may be joined by "_", "-" or nothing: its last part is always there whole.
-_KEY_WORD_TRIGGERS: Final = _minimal({word.rsplit("_", 1)[-1] for word, _ in _KEY_WORDS})
-# Words that name a secret only as a dict key; in text the header rules cover them.
-_DICT_KEY_WORDS: Final[tuple[tuple[str, str], ...]] = (
-    *_KEY_WORDS,
-    ("authorization", "authorization"),
-    ("auth", "authorization"),
-    ("cookie", "cookie"),
-)
+# In text, a key is found by one of the stems its name holds; `keywords.classify` then judges the
+# whole name (``DB_PASS``, ``SECRET_KEY_BASE``, not ``token_count``).
+_KEY_WORDS: Final[tuple[tuple[str, str], ...]] = tuple((stem, "secret") for stem in STEMS)
+_KEY_WORD_TRIGGERS: Final = _minimal(set(STEMS))
 
-# Tokenizer special tokens are not secrets: eos_token="</s>".
-_SPECIAL_TOKEN_PREFIX: Final = re.compile(r"(?:eos|bos|pad|unk|sep|cls|mask|stop)[_-]?\Z", re.IGNORECASE)
 _NOT_SECRETS: Final = frozenset(
     {
         "none", "null", "nil", "undefined", "true", "false", "~", "str", "string", "bytes", "int",
@@ -136,6 +108,7 @@ _REFERENCE: Final = re.compile(
 _MASK: Final = re.compile(r"[*\u2022]+")
 _IDENTIFIER_PATH: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _FILE_PATH: Final = re.compile(r"[A-Za-z0-9_.~-]*(?:/[A-Za-z0-9_.~-]*)+")
+_ONE_CASE: Final = re.compile(r"[a-z0-9_.-]+|[A-Z0-9_.-]+")
 _CAMEL_BOUNDARY: Final = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _KEY_SEPARATORS: Final = re.compile(r"[-.\s]+")
 _FIRST_WORD: Final = re.compile(r"[^\s=|,(\[]*")
@@ -147,12 +120,6 @@ def _snake(name: str) -> str:
     return _KEY_SEPARATORS.sub("_", _CAMEL_BOUNDARY.sub("_", name)).lower()
 
 
-def _is_key(name: str, word: str) -> bool:
-    """``db_password`` and ``password`` are keys for the word ``password``; ``mypassword`` is not."""
-    name, word = _snake(name), _snake(word)
-    return name == word or name.endswith("_" + word)
-
-
 def _names_a_secret(value: str, word: str, after: str = "") -> bool:
     """False for values that only name or point at a secret instead of holding one: null and
     type words, masks, references, and code (``self.token``, ``getpass()``, ``os.environ[...]``).
@@ -162,13 +129,25 @@ def _names_a_secret(value: str, word: str, after: str = "") -> bool:
     if _IDENTIFIER_PATH.fullmatch(value):
         if after in ("(", "["):
             return False
-        if word and "." in value and any(_is_key(part, word) for part in value.split(".")):
+        if word and "." in value and any(classify(part) is not None for part in value.split(".")):
             return False
-    return not (word and _FILE_PATH.fullmatch(value) and _is_key(value.rsplit("/", 1)[-1], word))
+    if word.lower() in ("pwd", "oldpwd") and value[:1] in ("/", "~"):
+        return False  # the shell's working directory
+    if word and _FILE_PATH.fullmatch(value):  # a file that holds the secret: /run/secrets/db_password
+        last = value.rsplit("/", 1)[-1]
+        return not (_ONE_CASE.fullmatch(last) and classify(last) is not None)
+    return True
+
+
+_NO_SPACE_KINDS: Final = frozenset({"token", "api-key", "authorization", "session", "signature"})
 
 
 def _yaml_value_is_secret(value: str, word: str, after: str) -> bool:
-    """A YAML value whose first word is no secret is left to the inline rule (``token: str = x``)."""
+    """A YAML value whose first word is no secret is left to the inline rule (``token: str = x``),
+    and so is one with spaces unless the name is a password's (``Token: 4821 of 8192 used``)."""
+    named = classify(word)
+    if " " in value.strip() and (named is None or named.weak or named.kind in _NO_SPACE_KINDS):
+        return False
     first = _FIRST_WORD.match(value)
     return _names_a_secret(first.group() if first else value, word) and _names_a_secret(value, word)
 
@@ -193,24 +172,36 @@ _Triggers = tuple[tuple[str, ...], ...]
 @dataclass(frozen=True)
 class _Rule:
     """One pattern. Without value groups the whole match is the secret; with them, the
-    first group that took part is, and the rest of the match is kept. ``kind_groups`` name
-    the groups that pick the kind from the key word that matched. ``triggers``, when set,
-    name literals that every match holds (None: the rule always runs)."""
+    first group that took part is, and the rest of the match is kept. A ``keyed`` rule found
+    a stem in group ``word``: the whole name around it (``keywords.classify``) picks the kind,
+    or keeps the match when it names no secret. A rule with a group ``k`` takes the name from
+    it (``{"name": "DB_PASS", "value": ...}``). A weak name's value is kept unless it looks
+    secret; so is an unquoted value after ``: `` in text (``Invalid token: signature has
+    expired``). ``triggers``, when set, name literals that every match holds (None: the rule
+    always runs)."""
 
     kind: str
     pattern: re.Pattern[str]
     value_groups: tuple[str, ...] = ()
-    kind_groups: tuple[tuple[str, str], ...] = ()
+    keyed: bool = False
     accept: Callable[[str, str, str], bool] | None = None
     triggers: _Triggers | None = None
 
+    def _name(self, match: re.Match[str]) -> tuple[str, KeyName | None]:
+        if self.keyed:
+            name = _full_name(match.string, match.start("word"), match.end("word"))
+        else:
+            name = match.group("k")
+        return name, classify(name)
+
     def replace(self, match: re.Match[str]) -> str:
         whole = match.group()
-        kind, word, word_start = self.kind, "", match.start()
-        for group, group_kind in self.kind_groups:
-            if match.start(group) != -1:
-                kind, word, word_start = group_kind, match.group("word"), match.start("word")
-                break
+        kind, word, weak = self.kind, "", False
+        if self.keyed or "k" in self.pattern.groupindex:
+            word, named = self._name(match)
+            if named is None or (self.keyed and word.lower() in _HEADER_NAMES):
+                return whole
+            kind, weak = named.kind, named.weak
         start, end = match.span()
         group = ""
         for group in self.value_groups:
@@ -233,10 +224,35 @@ class _Rule:
         after = match.string[end : end + 1]
         if not value or (self.accept is not None and not self.accept(value, word, after)):
             return whole
-        if kind == "token" and _SPECIAL_TOKEN_PREFIX.search(match.string, max(0, word_start - 5), word_start):
+        prose = (
+            group == "v4"
+            and "sep" in self.pattern.groupindex
+            and match.group("sep") == ":"
+            and not _QUOTE_CHARS.intersection(match.string[match.end("word") : match.start("sep")])
+        )
+        if (weak or prose) and not looks_secret(value):
             return whole
         offset = match.start()
         return f"{whole[: start - offset]}[REDACTED:{kind}]{whole[end - offset :]}"
+
+
+# Header names left to the header rules in text, which know their schemes.
+_HEADER_NAMES: Final = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+# In dicts these names hold a secret whatever the value looks like.
+_STRONG_DICT_NAMES: Final = frozenset({"auth", "authorization", "proxy-authorization", "cookie", "set-cookie"})
+_QUOTE_CHARS: Final = frozenset("\"'")
+_NAME_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+
+
+def _full_name(text: str, start: int, end: int) -> str:
+    """The name around ``text[start:end]``: letters, digits, ``_``, ``.`` and ``-`` on either side."""
+    low = max(0, start - 64)
+    while start > low and text[start - 1] in _NAME_CHARS:
+        start -= 1
+    high = min(len(text), end + 64)
+    while end < high and text[end] in _NAME_CHARS:
+        end += 1
+    return text[start:end].strip(".-")
 
 
 def _words(table: Sequence[tuple[str, str]], joiner: str) -> tuple[str, tuple[tuple[str, str], ...]]:
@@ -265,12 +281,10 @@ def _token(prefix: str, width: int) -> str:
     return f"{prefix}(?<![A-Za-z0-9_-].{{{width}}})"
 
 
-_TEXT_WORDS, _TEXT_KIND_GROUPS = _words(_KEY_WORDS, "[_-]?")
-_DICT_WORDS_SOURCE, _DICT_KIND_GROUPS = _words(_DICT_KEY_WORDS, "_?")
-_DICT_WORDS: Final = re.compile(_DICT_WORDS_SOURCE + r"\Z", re.IGNORECASE)
+_TEXT_WORDS, _ = _words(_KEY_WORDS, "")
 
-# The key word is the key's last word; a closing quote and subscript may follow: ['password'].
-_KEY_END: Final = r"(?![A-Za-z0-9_-])(?:\\?[\"'])?\]?"
+# The rest of the name after its stem; a closing quote and subscript may follow: ['password'].
+_KEY_END: Final = r"[A-Za-z0-9_-]{0,40}(?![A-Za-z0-9_-])(?:\\?[\"'])?\]?"
 _STRING_PREFIX: Final = r"(?:[rRbBfFuU]{1,2}(?=\\?[\"']))?"  # f"...", r'...'
 _VALUE: Final = (
     _STRING_PREFIX + r"(?:\\\"(?P<v1>(?:[^\"\\\r\n]|\\[^\"\r\n])*)(?:\\\")?"  # \"escaped JSON\"
@@ -298,7 +312,7 @@ def _rule(
     accept: Callable[[str, str, str], bool] | None = None,
     triggers: _Triggers,
 ) -> _Rule:
-    return _Rule(kind, re.compile(pattern, flags), value, _TEXT_KIND_GROUPS if keyed else (), accept, triggers)
+    return _Rule(kind, re.compile(pattern, flags), value, keyed, accept, triggers)
 
 
 _I: Final = re.IGNORECASE
@@ -405,7 +419,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
     # Key words, whose kind picks the marker: <password>v</password>, --password v, YAML, inline.
     _rule(
         "secret",
-        r"<[A-Za-z0-9_.:-]{0,64}?" + _TEXT_WORDS + r">(?P<v>[^<]+)</",
+        r"<[A-Za-z0-9_.:-]{0,64}?" + _TEXT_WORDS + r"[A-Za-z0-9_.-]{0,40}>(?P<v>[^<]+)</",
         _I,
         value=("v",),
         keyed=True,
@@ -423,7 +437,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
     ),
     _rule(
         "secret",
-        r"^[ \t]*(?:-[ \t]+)?[A-Za-z0-9_.-]{0,64}?" + _TEXT_WORDS + r"(?![A-Za-z0-9_-])[ \t]*:[ \t]+"
+        r"^[ \t]*(?:-[ \t]+)?[A-Za-z0-9_.-]{0,64}?" + _TEXT_WORDS + r"[A-Za-z0-9_-]{0,40}(?![A-Za-z0-9_-])[ \t]*:[ \t]+"
         r"(?P<v>[^\s\"'{\[|>&*!#%@`][^\r\n]*)",
         _I | re.MULTILINE,
         value=("v",),
@@ -433,7 +447,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
     ),
     _rule(
         "secret",
-        _TEXT_WORDS + _KEY_END + r"[ \t]*(?:" + _ANNOTATION + r"|:=|=>|={1,3}|:)[ \t]*" + _VALUE,
+        _TEXT_WORDS + _KEY_END + r"[ \t]*(?:" + _ANNOTATION + r"|:=|=>|={1,3}|(?P<sep>:))[ \t]*" + _VALUE,
         _I,
         value=_VALUE_GROUPS,
         keyed=True,
@@ -493,14 +507,11 @@ def _custom_rule(pattern: str) -> _Rule:
 
 @functools.lru_cache(maxsize=4096)
 def _key_kind(key: str) -> str | None:
-    """The kind of secret a dict key names, or None."""
-    match = _DICT_WORDS.search(_snake(key))
-    if match is None:
+    """The kind of secret a dict key names, with a ``?`` when the value must look secret too; or None."""
+    named = classify(key)
+    if named is None:
         return None
-    kind = next(kind for group, kind in _DICT_KIND_GROUPS if match.start(group) != -1)
-    if kind == "token" and _SPECIAL_TOKEN_PREFIX.search(match.string, 0, match.start()):
-        return None
-    return kind
+    return named.kind + "?" if named.weak and key.lower() not in _STRONG_DICT_NAMES else named.kind
 
 
 @functools.lru_cache(maxsize=4096)
@@ -753,6 +764,8 @@ class Redactor:
             return self.redact_text(text)
         if not text or _MARKER.fullmatch(text):
             return text
+        if kind[-1] == "?":
+            return f"[REDACTED:{kind[:-1]}]" if looks_secret(text) else self.redact_text(text)
         return f"[REDACTED:{kind}]"
 
 
