@@ -67,15 +67,18 @@ Decisions on near misses:
 
 from __future__ import annotations
 
+import base64
 import bisect
 import functools
+import math
 import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, cast, overload
 
-from omniclaude.redact.keywords import STEMS, KeyName, classify, looks_secret
+from omniclaude.redact.keywords import STEMS, KeyName, classify, looks_secret, shannon_entropy
+from omniclaude.redact.vendors import VENDOR_RULES
 
 __all__ = ["Redactor", "redact"]
 
@@ -112,6 +115,14 @@ _ONE_CASE: Final = re.compile(r"[a-z0-9_.-]+|[A-Z0-9_.-]+")
 _CAMEL_BOUNDARY: Final = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _KEY_SEPARATORS: Final = re.compile(r"[-.\s]+")
 _FIRST_WORD: Final = re.compile(r"[^\s=|,(\[]*")
+_PORT_AND_PATH: Final = re.compile(r"\d{1,5}(?:/|\Z)")
+_HAS_DIGIT: Final = re.compile(r"[0-9]")
+_HEX_RUN: Final = re.compile(r"[0-9a-fA-F-]+")
+_PROSE_WORDS: Final = (
+    "password", "passwort", "kennwort", "passphrase", "passcode", "mot de passe", "contrasena", "contraseña",
+    "clave", "senha", "wachtwoord", "haslo", "hasło", "lösenord", "salasana", "şifre", "密码", "密碼",
+    "パスワード", "비밀번호",
+)  # fmt: skip
 _HTTP_SCHEMES: Final = frozenset({"bearer", "basic", "token", "bot", "digest", "negotiate", "ntlm", "apikey"})
 
 
@@ -154,6 +165,36 @@ def _yaml_value_is_secret(value: str, word: str, after: str) -> bool:
 
 def _header_value_is_secret(value: str, word: str, after: str) -> bool:
     return value.lower() not in _HTTP_SCHEMES and _names_a_secret(value, word)
+
+
+def _url_password(value: str, word: str, after: str) -> bool:
+    """A URL's password, not a port and path (``host:8080/a@b``)."""
+    return _PORT_AND_PATH.match(value) is None and _names_a_secret(value, word)
+
+
+def _wraps_private_key(value: str, word: str, after: str) -> bool:
+    """True when base64 ``value`` decodes to a PEM private key's BEGIN line."""
+    head = value[:64]
+    try:
+        text = base64.b64decode(head[: len(head) // 4 * 4])
+    except ValueError:
+        return False
+    return b"PRIVATE KEY" in text
+
+
+def _prose_password(value: str, word: str, after: str) -> bool:
+    value = value.rstrip(".,;!?)")
+    return looks_secret(value, 6) and _names_a_secret(value, word, after)
+
+
+def _high_entropy(value: str, word: str, after: str) -> bool:
+    """A random-looking run: letters and digits, no word or path shape, and enough bits per character."""
+    core = value.strip("=.-_")
+    if len(core) < 20 or not (_HAS_DIGIT.search(core) and looks_secret(core)) or _FILE_PATH.fullmatch(core) and core.count("/") > 1:
+        return False
+    if _HEX_RUN.fullmatch(core):
+        return len(core.replace("-", "")) >= 32 and shannon_entropy(core) >= 3.0
+    return shannon_entropy(core) >= min(4.0, 0.8 * math.log2(len(core)))
 
 
 def _has_digit(value: str, word: str, after: str) -> bool:
@@ -282,9 +323,10 @@ def _token(prefix: str, width: int) -> str:
 
 
 _TEXT_WORDS, _ = _words(_KEY_WORDS, "")
+_PROSE_ALTERNATION, _ = _words(tuple((word, "password") for word in _PROSE_WORDS), "")
 
 # The rest of the name after its stem; a closing quote and subscript may follow: ['password'].
-_KEY_END: Final = r"[A-Za-z0-9_-]{0,40}(?![A-Za-z0-9_-])(?:\\?[\"'])?\]?"
+_KEY_END: Final = r"[A-Za-z0-9_-]{0,40}+(?![A-Za-z0-9_-])(?:\\?[\"'])?\]?"
 _STRING_PREFIX: Final = r"(?:[rRbBfFuU]{1,2}(?=\\?[\"']))?"  # f"...", r'...'
 _VALUE: Final = (
     _STRING_PREFIX + r"(?:\\\"(?P<v1>(?:[^\"\\\r\n]|\\[^\"\r\n])*)(?:\\\")?"  # \"escaped JSON\"
@@ -376,18 +418,151 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
     _rule("npm-token", _token("npm_", 4) + r"[A-Za-z0-9]{36}(?![A-Za-z0-9])", triggers=(("npm_",),)),
     _rule("pypi-token", _token("pypi-AgE", 8) + r"[A-Za-z0-9_-]{50,}", triggers=(("pypi-age",),)),
     _rule("huggingface-token", _token("hf_", 3) + r"[A-Za-z0-9]{34,}", triggers=(("hf_",),)),
+    *(
+        _rule(rule.id, rule.pattern, value=("v",) if "(?P<v>" in rule.pattern else (), triggers=(rule.keywords,))
+        for rule in VENDOR_RULES
+    ),
+    _rule(  # a private key's DER body without its BEGIN line: RSA, PKCS#8, EC, Ed25519, OpenSSH
+        "private-key",
+        r"(?<![A-Za-z0-9+/])(?:MII[A-Za-z0-9+/]{3}IBA[AD]|MHcCAQEE|MC4CAQAw|MIGHAgEAMBMG|b3BlbnNzaC1rZXktdjE)"
+        r"[A-Za-z0-9+/=]{36,}(?:(?:\r?\n|\\n)[ \t]*[A-Za-z0-9+/=]{4,})*",
+        triggers=(("miigha", "mii", "mhccaqee", "mc4caqaw", "b3blbnnzac1rzxktdje"),),
+    ),
+    _rule(  # a PEM private key, base64-wrapped (kubeconfig client-key-data, Secret data)
+        "private-key",
+        r"LS0tLS1CRUdJTi[A-Za-z0-9+/=]{20,}(?:(?:\r?\n|\\n)[ \t]*[A-Za-z0-9+/=]{4,})*",
+        accept=_wraps_private_key,
+        triggers=(("ls0tls1crudjti",),),
+    ),
+    # Command arguments.
+    _rule(
+        "password",
+        r"(?<![A-Za-z0-9_-])(?:-u|--user)(?:[ \t]+|=)[\"']?[^\s:\"'@]{1,64}:(?P<v>[^\s\"'@]+)[\"']?(?!@)",
+        value=("v",),
+        accept=_names_a_secret,
+        triggers=(("-u", "--user"), (":",)),
+    ),
+    _rule(
+        "password",
+        r"\b(?:mysql|mysqldump|mysqladmin|mariadb|mysqlimport|mysqlsh)\b[^\r\n|;&]{0,200}?[ \t]-p"
+        r"(?P<v>'[^'\r\n]+'|\"[^\"\r\n]+\"|[^\s'\"-][^\s'\"]*)",
+        value=("v",),
+        accept=_names_a_secret,
+        triggers=(("mysql", "mariadb"), ("-p",)),
+    ),
+    _rule(
+        "password",
+        r"\b(?:sshpass|redis-cli|docker|podman|nerdctl|helm|oras|skopeo|buildah)\b[^\r\n|;&]{0,200}?"
+        r"[ \t](?:-p|-a|--pass)[ \t]*(?P<v>'[^'\r\n]+'|\"[^\"\r\n]+\"|[^\s'\"-][^\s'\"]*)",
+        value=("v",),
+        accept=_names_a_secret,
+        triggers=(("sshpass", "redis-cli", "docker", "podman", "nerdctl", "helm", "oras", "skopeo", "buildah"),),
+    ),
+    _rule(
+        "password",
+        r"\b(?:pass|env|fd|file)?(?<=pass):(?P<v>[^\s\"'`]+)",
+        value=("v",),
+        accept=_names_a_secret,
+        triggers=(("pass:",),),
+    ),
+    _rule(
+        "password",
+        r"\b(?:echo|printf)[ \t]+(?:-[ne]+[ \t]+)?(?P<v>'[^'\r\n]+'|\"[^\"\r\n]+\"|[^\s|'\"]+)[ \t]*\|[ \t]*"
+        r"sudo\b[^\r\n|;&]{0,40}?-[A-Za-z]*S",
+        value=("v",),
+        triggers=(("echo", "printf"), ("sudo",)),
+    ),
+    _rule(
+        "secret",
+        r"--from-literal[= ][^=\s]{1,128}=(?P<v>'[^'\r\n]*'|\"[^\"\r\n]*\"|[^\s'\"]+)",
+        value=("v",),
+        triggers=(("--from-literal",),),
+    ),
+    _rule(
+        "password",
+        r"\bhtpasswd\b(?:[ \t]+-[A-Za-z]+)*[ \t]+-[A-Za-z]*b[A-Za-z]*(?:[ \t]+-[A-Za-z]+)*[ \t]+\S+[ \t]+\S+[ \t]+(?P<v>\S+)",
+        value=("v",),
+        triggers=(("htpasswd",),),
+    ),
+    _rule(  # .pgpass: host:port:database:user:password
+        "password",
+        r"^[A-Za-z0-9_.*-]+:(?:\d{1,5}|\*):[^:\s]+:[^:\s]+:(?P<v>\S+)$",
+        re.MULTILINE,
+        value=("v",),
+        accept=_names_a_secret,
+        triggers=((":",),),
+    ),
+    _rule(  # HTTP Digest: the response hash proves the password
+        "password",
+        r"\b(?:response|cnonce)=\\?\"?(?P<v>[0-9a-fA-F]{16,})",
+        value=("v",),
+        triggers=(("digest",), ("response=", "cnonce=")),
+    ),
+    _rule(  # a Kubernetes Secret's data: every value
+        "secret",
+        r"^[ \t]*(?:data|stringData):[ \t]*\r?\n(?P<v>(?:[ \t]+[^\r\n]*(?:\r?\n|\Z))+)",
+        re.MULTILINE,
+        value=("v",),
+        triggers=(("kind: secret",), ("data:",)),
+    ),
+    # Names beside values: {"name": "DB_PASS", "value": ...}, <add key="SmtpPassword" value="..."/>,
+    # ["X-Auth-Token", "..."], define('DB_PASSWORD', '...').
+    _rule(
+        "secret",
+        r"\\?[\"'](?:name|key|header)\\?[\"'][ \t]*[:=][ \t]*\\?[\"'](?P<k>[^\"'\\\r\n]{1,64})\\?[\"'][ \t]*,[ \t]*"
+        r"\\?[\"']value\\?[\"'][ \t]*[:=][ \t]*\\?[\"'](?P<v>(?:[^\"'\\\r\n]|\\[^\"'\r\n])*)",
+        _I,
+        value=("v",),
+        accept=_names_a_secret,
+        triggers=(("value",),),
+    ),
+    _rule(
+        "secret",
+        r"\b(?:key|name)=\\?[\"'](?P<k>[^\"'\\\r\n]{1,64})\\?[\"'][ \t]+value=\\?[\"'](?P<v>[^\"'\\\r\n]*)",
+        _I,
+        value=("v",),
+        accept=_names_a_secret,
+        triggers=(("value=",),),
+    ),
+    _rule(
+        "secret",
+        r"\[[ \t]*\\?[\"'](?P<k>[A-Za-z0-9_.-]{1,64})\\?[\"'][ \t]*,[ \t]*\\?[\"'](?P<v>[^\"'\\\r\n]+)",
+        value=("v",),
+        accept=_names_a_secret,
+        triggers=(("[",), _KEY_WORD_TRIGGERS),
+    ),
+    _rule(
+        "secret",
+        r"\bdefine\([ \t]*[\"'](?P<k>[^\"'\r\n]{1,64})[\"'][ \t]*,[ \t]*[\"'](?P<v>[^\"'\r\n]*)",
+        _I,
+        value=("v",),
+        accept=_names_a_secret,
+        triggers=(("define(",),),
+    ),
+    _rule(  # prose: "my password is ...", in several languages
+        "password",
+        r"(?<![\w$.-])" + _PROSE_ALTERNATION +
+        r"(?:[ \t]+(?:for|für|pour|para|per|voor|dla|för|для)[ \t]+\S{1,40})?"
+        r"[ \t]*(?:is|was|ist|lautet|war|est|es|era|é|è|to|är|on|：|是|为|は|는)(?![\w])[ \t]*[\"'`“«]?"
+        r"(?P<v>[^\s\"'`”»]{4,})",
+        _I,
+        value=("v",),
+        accept=_prose_password,
+        triggers=(_PROSE_WORDS,),
+    ),
     # Context.
     _rule(
         "url-credentials",
-        r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s:/?#@\[\]\"'<>]*:(?P<v>[^\s/?#\"'<>\[\]]+)@",
+        r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s:/?#@\[\]\"'<>]*:"
+        r"(?P<v>[^\s/?#\"'<>\[\]]+|[^\s/?#\"'<>\[\]@:]{1,64}(?:/[^\s/?#\"'<>\[\]@:]{1,64}){1,3})@",
         value=("v",),
-        accept=_names_a_secret,
+        accept=_url_password,
         triggers=(("://",), ("@",)),
     ),
     _rule(
         "bearer",
         r"(?-i:[Aa])uthorization(?:\\?[\"'])?[ \t]*[:=][ \t]*" + _STRING_PREFIX + r"(?:\\?[\"'])?"
-        r"(?:(?:bearer|basic|token|bot|digest|negotiate|ntlm|apikey)[ \t]+)?(?P<v>[^\s\"'\\,;]+)",
+        r"(?:[A-Za-z][A-Za-z0-9_-]{1,30}[ \t]+)?(?P<v>[^\s\"'\\,;]+)",
         _I,
         value=("v",),
         accept=_header_value_is_secret,
@@ -419,7 +594,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
     # Key words, whose kind picks the marker: <password>v</password>, --password v, YAML, inline.
     _rule(
         "secret",
-        r"<[A-Za-z0-9_.:-]{0,64}?" + _TEXT_WORDS + r"[A-Za-z0-9_.-]{0,40}>(?P<v>[^<]+)</",
+        r"<[A-Za-z0-9_.:-]{0,64}?" + _TEXT_WORDS + r"[A-Za-z0-9_.-]{0,40}+>(?P<v>[^<]+)</",
         _I,
         value=("v",),
         keyed=True,
@@ -437,7 +612,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
     ),
     _rule(
         "secret",
-        r"^[ \t]*(?:-[ \t]+)?[A-Za-z0-9_.-]{0,64}?" + _TEXT_WORDS + r"[A-Za-z0-9_-]{0,40}(?![A-Za-z0-9_-])[ \t]*:[ \t]+"
+        r"^[ \t]*(?:-[ \t]+)?[A-Za-z0-9_.-]{0,64}?" + _TEXT_WORDS + r"[A-Za-z0-9_-]{0,40}+(?![A-Za-z0-9_-])[ \t]*:[ \t]+"
         r"(?P<v>[^\s\"'{\[|>&*!#%@`][^\r\n]*)",
         _I | re.MULTILINE,
         value=("v",),
@@ -453,6 +628,16 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         keyed=True,
         accept=_names_a_secret,
         triggers=(_KEY_WORD_TRIGGERS, (":", "=")),
+    ),
+    _rule(  # a long random-looking run shortly after a secret word
+        "secret",
+        _TEXT_WORDS + r"[A-Za-z0-9_-]{0,40}+[^\r\n]{0,40}?(?:\r?\n[ \t]*)?(?<![A-Za-z0-9+/_=.-])"
+        r"(?P<v>[A-Za-z0-9+/_.-]{20,}={0,2})",
+        _I,
+        value=("v",),
+        keyed=True,
+        accept=_high_entropy,
+        triggers=(_KEY_WORD_TRIGGERS,),
     ),
 )
 
