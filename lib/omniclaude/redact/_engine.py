@@ -453,7 +453,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
     _rule(
         "password",
         r"\b(?:sshpass|redis-cli|docker|podman|nerdctl|helm|oras|skopeo|buildah)\b[^\r\n|;&]{0,200}?"
-        r"[ \t](?:-p|-a|--pass)[ \t]*(?P<v>'[^'\r\n]+'|\"[^\"\r\n]+\"|[^\s'\"-][^\s'\"]*)",
+        r"[ \t](?:-p|-a|--pass)(?:[ \t]+|=|(?=[\"']))(?P<v>'[^'\r\n]+'|\"[^\"\r\n]+\"|[^\s'\"-][^\s'\"]*)",
         value=("v",),
         accept=_names_a_secret,
         triggers=(("sshpass", "redis-cli", "docker", "podman", "nerdctl", "helm", "oras", "skopeo", "buildah"),),
@@ -542,7 +542,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
     _rule(  # prose: "my password is ...", in several languages
         "password",
         r"(?<![\w$.-])" + _PROSE_ALTERNATION +
-        r"(?:[ \t]+(?:for|für|pour|para|per|voor|dla|för|для)[ \t]+\S{1,40})?"
+        r"(?:[ \t]+(?:for|für|pour|para|per|voor|dla|för)(?:[ \t]+\S{1,40}){1,3}?)?"
         r"[ \t]*(?:is|was|ist|lautet|war|est|es|era|é|è|to|är|on|：|是|为|は|는)(?![\w])[ \t]*[\"'`“«]?"
         r"(?P<v>[^\s\"'`”»]{4,})",
         _I,

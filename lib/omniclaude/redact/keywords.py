@@ -42,7 +42,7 @@ ABOUT_WORDS: Final = frozenset(
     placeholder help text message msg error errors status lifetime age duration time interval window source
     method scheme scope scopes audience issuer strategy handler cache store storage service backend type
     generator validator policy rule rules fingerprint reset change changed changes length min_length
-    strength complexity hash hashed digest sock socket agent""".split()
+    strength complexity hash hashed digest sock socket agent stdin stdout command cmd""".split()
 )
 _COUNTING: Final = frozenset(
     """max min num n total input output prompt completion cached cache reasoning used remaining context thinking
