@@ -70,8 +70,9 @@ from __future__ import annotations
 import base64
 import bisect
 import functools
-import math
 import itertools
+import json
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -254,12 +255,9 @@ class _Rule:
                 return whole
         # An unterminated quote is a text cut short, or a closing quote read as an opening
         # one, as in getpass("Password: "); the second case goes on with a closer.
-        if (
-            group in _QUOTED_GROUPS
-            and _CLOSED_QUOTE.match(match.string, end) is None
-            and match.string[start:end].lstrip()[:1] in _CLOSERS
-        ):
-            return whole
+        if group in _QUOTED_GROUPS and match.string[start:end].lstrip()[:1] in _CLOSERS:
+            if _CLOSED_QUOTE.match(match.string, end) is None or match.string[start:start + 1] in _STRUCTURAL:
+                return whole
         value = match.string[start:end].rstrip()
         end = start + len(value)
         after = match.string[end : end + 1]
@@ -339,6 +337,7 @@ _VALUE_GROUPS: Final = ("v1", "v2", "v3", "v4")
 _QUOTED_GROUPS: Final = ("v1", "v2", "v3")
 _CLOSED_QUOTE: Final = re.compile(r"\\?[\"']")
 _CLOSERS: Final = ("", ")", "]", "}", ",", ";")
+_STRUCTURAL: Final = frozenset(")]},;")  # `"password:"}], "next"`: the quote closed a string, the rest is JSON
 # `password: str = "x"`, `token: Optional[str] = None`: a Python or TypeScript annotation.
 _ANNOTATION: Final = r":[ \t]*[A-Za-z_][A-Za-z0-9_.]{0,40}(?:\[[^\]\r\n]{0,40}\])?(?:[ \t]*\|[ \t]*None)?[ \t]+="
 _PEM_LABEL: Final = r"-----{}[A-Z0-9 ]{{0,40}}PRIVATE KEY(?: BLOCK)?-----"
@@ -425,12 +424,12 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
     _rule(  # a private key's DER body without its BEGIN line: RSA, PKCS#8, EC, Ed25519, OpenSSH
         "private-key",
         r"(?<![A-Za-z0-9+/])(?:MII[A-Za-z0-9+/]{3}IBA[AD]|MHcCAQEE|MC4CAQAw|MIGHAgEAMBMG|b3BlbnNzaC1rZXktdjE)"
-        r"[A-Za-z0-9+/=]{36,}(?:(?:\r?\n|\\n)[ \t]*[A-Za-z0-9+/=]{4,})*",
+        r"[A-Za-z0-9+/=]{36,}(?:(?:\r?\n|\\{1,8}n)[ \t]*[A-Za-z0-9+/=]{4,})*",
         triggers=(("miigha", "mii", "mhccaqee", "mc4caqaw", "b3blbnnzac1rzxktdje"),),
     ),
     _rule(  # a PEM private key, base64-wrapped (kubeconfig client-key-data, Secret data)
         "private-key",
-        r"LS0tLS1CRUdJTi[A-Za-z0-9+/=]{20,}(?:(?:\r?\n|\\n)[ \t]*[A-Za-z0-9+/=]{4,})*",
+        r"LS0tLS1CRUdJTi[A-Za-z0-9+/=]{20,}(?:(?:\r?\n|\\{1,8}n)[ \t]*[A-Za-z0-9+/=]{4,})*",
         accept=_wraps_private_key,
         triggers=(("ls0tls1crudjti",),),
     ),
@@ -631,7 +630,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
     ),
     _rule(  # a long random-looking run shortly after a secret word
         "secret",
-        _TEXT_WORDS + r"[A-Za-z0-9_-]{0,40}+[^\r\n]{0,40}?(?:\r?\n[ \t]*)?(?<![A-Za-z0-9+/_=.-])"
+        _TEXT_WORDS + r"[A-Za-z0-9_-]{0,40}+[^\r\n]{0,40}?(?:\r?\n[ \t]*)?(?<![A-Za-z0-9+/_=.\\-])"
         r"(?P<v>[A-Za-z0-9+/_.-]{20,}={0,2})",
         _I,
         value=("v",),
@@ -682,6 +681,12 @@ _ANY_TRIGGER: Final = re.compile(
 )
 
 
+def _looks_like_json(text: str) -> bool:
+    """True when ``text`` may be a JSON object or array: ``{...}`` or ``[...]``, outer spaces aside."""
+    head, tail = text[:1], text[-1:]
+    return (head == "{" and tail == "}") or (head == "[" and tail == "]" and len(text) > 2)
+
+
 def _custom_rule(pattern: str) -> _Rule:
     try:
         compiled = re.compile(pattern)
@@ -704,6 +709,13 @@ def _key_facts(key: str) -> tuple[str | None, bool, bool]:
     """For a dict key: the kind of secret it names, whether a built-in text rule may match it, and
     whether it is ``value`` (whose kind a sibling ``name`` may give)."""
     return _key_kind(key), _ANY_TRIGGER.search(_fold(key)) is not None, key.lower() == "value"
+
+
+def _header_pair_kind(sequence: Sequence[object]) -> str | None:
+    """``["X-Auth-Token", "..."]``: a pair whose first item names a secret gives the second its kind."""
+    if len(sequence) == 2 and isinstance(sequence[0], str) and isinstance(sequence[1], str) and len(sequence[0]) <= 64:
+        return _key_kind(sequence[0])
+    return None
 
 
 def _pair_kind(mapping: dict[Any, Any]) -> str | None:
@@ -743,7 +755,17 @@ class Redactor:
         self._rules = _BUILTIN_RULES + self._custom
 
     def redact_text(self, text: str) -> str:
-        """``text`` with every secret found replaced by its marker."""
+        """``text`` with every secret found replaced by its marker. A text that is still a JSON object
+        or array after that (an MCP result, a tool's JSON output) is then redacted as the structure it
+        holds too, which sees through its escapes."""
+        out = self._redact_plain(text)
+        if _looks_like_json(out):
+            nested = self._redact_json(out)
+            if nested is not None:
+                return nested
+        return out
+
+    def _redact_plain(self, text: str) -> str:
         folded = _fold(text)
         if _ANY_TRIGGER.search(folded) is None:  # the common case: no built-in rule can match
             return self._apply(text, self._custom) if self._custom else text
@@ -764,7 +786,29 @@ class Redactor:
 
     def _redact_text_with_every_rule(self, text: str) -> str:
         """:meth:`redact_text` without the pre-filter: every rule runs (the reference for tests)."""
-        return self._apply(text, self._rules)
+        out = self._apply(text, self._rules)
+        if _looks_like_json(out):
+            nested = self._redact_json(out)
+            if nested is not None:
+                return nested
+        return out
+
+    def _redact_json(self, text: str) -> str | None:
+        """``text`` parsed as JSON, redacted as a structure and written back (``text`` itself when
+        nothing changed); None when it is no JSON object or array."""
+        try:
+            value = json.loads(text)
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(value, (dict, list)):
+            return None
+        redacted = self.redact(value)
+        if redacted == value:
+            return text
+        try:
+            return json.dumps(redacted, ensure_ascii=False)
+        except (ValueError, RecursionError):
+            return None
 
     @staticmethod
     def _apply(text: str, rules: Sequence[_Rule]) -> str:
@@ -869,7 +913,9 @@ class Redactor:
                     if new_key in mapping:  # a redacted key met again: the first value stays
                         continue
                 if isinstance(element, str):
-                    if element_kind is None:
+                    if element_kind is None and _looks_like_json(element):
+                        mapping[new_key] = self.redact_text(element)
+                    elif element_kind is None:
                         mapping[new_key] = element
                         texts.append(element)
                         slots.append((mapping, new_key))
@@ -883,9 +929,14 @@ class Redactor:
         sequence = cast("list[object] | tuple[object, ...]", item)
         copy: list[object] = [None] * len(sequence)
         memo[memo_key] = copy
+        pair_kind = _header_pair_kind(sequence) if kind is None else None
         for index, element in enumerate(sequence):
-            if isinstance(element, str):
-                if kind is None:
+            if index == 1 and pair_kind is not None and isinstance(element, str):
+                copy[index] = self._redact_string(element, pair_kind)
+            elif isinstance(element, str):
+                if kind is None and _looks_like_json(element):
+                    copy[index] = self.redact_text(element)
+                elif kind is None:
                     copy[index] = element
                     texts.append(element)
                     slots.append((copy, index))

@@ -97,7 +97,7 @@ POSITIVE: list[tuple[str, str]] = [
     (f"cat key.pem\n-----BEGIN PRIVATE KEY-----\n{PEM_BODY}", "cat key.pem\n[REDACTED:private-key]\n"),
     (
         '{"private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQ\\n-----END PRIVATE KEY-----\\n", "n": 1}',
-        '{"private_key": "[REDACTED:private-key]\\n", "n": 1}',
+        '{"private_key": "[REDACTED:private-key]", "n": 1}',
     ),
     # Authorization headers and bearer values
     (f"Authorization: Bearer {OPAQUE}", "Authorization: Bearer [REDACTED:bearer]"),
@@ -108,7 +108,7 @@ POSITIVE: list[tuple[str, str]] = [
     ),
     (
         f'{{"headers": {{"Authorization": "token {OPAQUE}"}}}}',
-        '{"headers": {"Authorization": "token [REDACTED:bearer]"}}',
+        '{"headers": {"Authorization": "[REDACTED:authorization]"}}',
     ),
     (f"Proxy-Authorization: {OPAQUE}", "Proxy-Authorization: [REDACTED:bearer]"),
     (f"Authorization: Bearer {JWT}", "Authorization: Bearer [REDACTED:jwt]"),
