@@ -194,8 +194,12 @@ def _high_entropy(value: str, word: str, after: str) -> bool:
     if len(core) < 20 or not (_HAS_DIGIT.search(core) and looks_secret(core)) or _FILE_PATH.fullmatch(core) and core.count("/") > 1:
         return False
     if _HEX_RUN.fullmatch(core):
-        return len(core.replace("-", "")) >= 32 and shannon_entropy(core) >= 3.0
+        return False  # the hex rule's, on the secret word's own line
     return shannon_entropy(core) >= min(4.0, 0.8 * math.log2(len(core)))
+
+
+def _high_entropy_hex(value: str, word: str, after: str) -> bool:
+    return shannon_entropy(value) >= 3.0
 
 
 def _has_digit(value: str, word: str, after: str) -> bool:
@@ -288,6 +292,8 @@ def _full_name(text: str, start: int, end: int) -> str:
     low = max(0, start - 64)
     while start > low and text[start - 1] in _NAME_CHARS:
         start -= 1
+    if start > 0 and text[start - 1] == "\\" and text[start] in "nrt":  # an escaped newline: \nDB_PASS
+        start += 1
     high = min(len(text), end + 64)
     while end < high and text[end] in _NAME_CHARS:
         end += 1
@@ -543,7 +549,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         r"(?<![\w$.-])" + _PROSE_ALTERNATION +
         r"(?:[ \t]+(?:for|für|pour|para|per|voor|dla|för)(?:[ \t]+\S{1,40}){1,3}?)?"
         r"[ \t]*(?:is|was|ist|lautet|war|est|es|era|é|è|to|är|on|：|是|为|は|는)(?![\w])[ \t]*[\"'`“«]?"
-        r"(?P<v>[^\s\"'`”»]{4,})",
+        r"(?P<v>[^\s\"'`”»\\]{4,})",
         _I,
         value=("v",),
         accept=_prose_password,
@@ -636,6 +642,15 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         value=("v",),
         keyed=True,
         accept=_high_entropy,
+        triggers=(_KEY_WORD_TRIGGERS,),
+    ),
+    _rule(  # a long hex run right after a secret word, on its line (further off it is a commit or digest)
+        "secret",
+        _TEXT_WORDS + r"[A-Za-z0-9_-]{0,40}+[^\r\n\\]{1,16}?(?<![A-Za-z0-9+/_=-])(?P<v>[0-9a-fA-F]{32,})(?![A-Za-z0-9+/_=-])",
+        _I,
+        value=("v",),
+        keyed=True,
+        accept=_high_entropy_hex,
         triggers=(_KEY_WORD_TRIGGERS,),
     ),
 )
@@ -755,15 +770,14 @@ class Redactor:
         self._rules = _BUILTIN_RULES + self._custom
 
     def redact_text(self, text: str) -> str:
-        """``text`` with every secret found replaced by its marker. A text that is still a JSON object
-        or array after that (an MCP result, a tool's JSON output) is then redacted as the structure it
-        holds too, which sees through its escapes."""
-        out = self._redact_plain(text)
-        if _looks_like_json(out):
-            nested = self._redact_json(out)
+        """``text`` with every secret found replaced by its marker. A text that is a JSON object or
+        array (an MCP result, a tool's JSON output) is first redacted as the structure it holds, which
+        sees through its escapes, then as text."""
+        if _looks_like_json(text):
+            nested = self._redact_json(text)
             if nested is not None:
-                return nested
-        return out
+                text = nested
+        return self._redact_plain(text)
 
     def _redact_plain(self, text: str) -> str:
         folded = _fold(text)
@@ -786,12 +800,11 @@ class Redactor:
 
     def _redact_text_with_every_rule(self, text: str) -> str:
         """:meth:`redact_text` without the pre-filter: every rule runs (the reference for tests)."""
-        out = self._apply(text, self._rules)
-        if _looks_like_json(out):
-            nested = self._redact_json(out)
+        if _looks_like_json(text):
+            nested = self._redact_json(text)
             if nested is not None:
-                return nested
-        return out
+                text = nested
+        return self._apply(text, self._rules)
 
     def _redact_json(self, text: str) -> str | None:
         """``text`` parsed as JSON, redacted as a structure and written back (``text`` itself when
@@ -1002,7 +1015,8 @@ class Redactor:
             return text
         if kind[-1] == "?":
             return f"[REDACTED:{kind[:-1]}]" if looks_secret(text) else self.redact_text(text)
-        return f"[REDACTED:{kind}]"
+        shaped = self.redact_text(text)  # a token with a shape keeps its own kind: [REDACTED:jwt]
+        return shaped if _MARKER.fullmatch(shaped) else f"[REDACTED:{kind}]"
 
 
 @functools.lru_cache(maxsize=32)

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-# Not preceded by a character that would make the token part of a longer word.
-_B = r"(?<![A-Za-z0-9_])"
+# Not preceded by a character that would make the token part of a longer word (an escaped newline
+# or tab before it, as in JSON text, is fine).
+_B = r"(?:(?<![A-Za-z0-9_])|(?<=\\[nrt]))"
 # Not followed by one.
 _E = r"(?![A-Za-z0-9_])"
 

@@ -127,7 +127,7 @@ POSITIVE: list[tuple[str, str]] = [
     ("password=hunter2", "password=[REDACTED:password]"),
     ("PASSWORD: hunter2", "PASSWORD: [REDACTED:password]"),
     ('{"user": "bob", "password": "hunter2"}', '{"user": "bob", "password": "[REDACTED:password]"}'),
-    ('{"password":"a\\"b", "n": 1}', '{"password":"[REDACTED:password]", "n": 1}'),
+    ('{"password":"a\\"b", "n": 1}', '{"password": "[REDACTED:password]", "n": 1}'),
     ('{\\"password\\":\\"hunter2\\"}', '{\\"password\\":\\"[REDACTED:password]\\"}'),
     ('{"password": 12345, "n": 1}', '{"password": [REDACTED:password], "n": 1}'),
     ("export DB_PASSWORD=hunter2", "export DB_PASSWORD=[REDACTED:password]"),
@@ -292,7 +292,7 @@ def test_walks_json_structure() -> None:
         "payload": {
             "input": {
                 "tool_input": {"command": "curl -H 'Authorization: Bearer [REDACTED:bearer]' [REDACTED:jwt]"},
-                "env": {"DB_PASSWORD": "[REDACTED:password]", "HOME": "/root", "GITHUB_TOKEN": "[REDACTED:token]"},
+                "env": {"DB_PASSWORD": "[REDACTED:password]", "HOME": "/root", "GITHUB_TOKEN": "[REDACTED:github-token]"},
                 "headers": [{"name": "X-Api-Key", "value": "[REDACTED:api-key]"}, {"name": "Accept", "value": "*/*"}],
             },
             "clientSecret": "[REDACTED:secret]",
