@@ -41,6 +41,8 @@ FIELDS: tuple[tuple[str, type, object, bool, str], ...] = (
     ("topic_partitions", int, 3, False, "Partitions of the topics the forwarder creates."),
     ("capture_mode", str, "redacted", False, "Prompt capture: full, redacted, hash or off."),
     ("redact_patterns", str, None, False, "Extra regular expressions to redact, one per line."),
+    ("prompt_hash_key", str, None, True,
+     "HMAC key for `hash` capture mode (kept in secrets.env; made by the forwarder on first use)."),
     ("spool_max_bytes", int, 512 * 1024 * 1024, False, "Spool cap in bytes; when full, the oldest events are dropped."),
     ("event_max_bytes", int, 256 * 1024, False, "Largest event in bytes; longer strings are truncated to fit."),
     ("forwarder_idle_seconds", float, 30.0, False, "The forwarder exits after this long with nothing to send."),
@@ -71,6 +73,7 @@ class Settings:
     topic_partitions: int
     capture_mode: str
     redact_patterns: str | None
+    prompt_hash_key: str | None
     spool_max_bytes: int
     event_max_bytes: int
     forwarder_idle_seconds: float

@@ -8,13 +8,19 @@
 - Redaction: `context`, `payload` and any unknown top-level field go through the redactor; the identity
   fields the envelope builder writes itself (event_id, schema_version, event_type, occurred_at, source)
   are kept as they are so the consumer can deduplicate by event_id.
-- Prompts follow `settings.capture_mode`. Prompt fields: a `claude_hook` event's `payload.input.prompt`
-  (and `payload.raw`, the unparsed input) for UserPromptSubmit and UserPromptExpansion;
-  `execution_started.user_prompt`, `detection_failure.prompt`, `routing_decision.user_request`,
-  `performance_metric.query`.
+- Prompts follow `settings.capture_mode`. Prompt fields are every field that carries what the user or
+  the model wrote (see `prompt_paths`): a `claude_hook` event's `prompt` (UserPromptSubmit), every text
+  field of a UserPromptExpansion, `last_assistant_message` (Stop, SubagentStop, StopFailure), compaction
+  instructions and summaries (PreCompact, PostCompact), an Agent/Task tool's `prompt` and `description`
+  and its whole `tool_response`, a Skill's `args`, the same inside PostToolBatch's `tool_calls`, and
+  `payload.raw` (the unparsed input) of those events; `execution_started.user_prompt`,
+  `detection_failure.prompt`, `routing_decision.user_request`, `performance_metric.query`.
     - `redacted` (default): prompts are redacted like everything else.
     - `full`: prompts are sent exactly as written; every other field is still redacted.
-    - `hash`: a prompt becomes `sha256:<hex>` of its UTF-8 text, so equal prompts can be matched.
+    - `hash`: a prompt becomes `hmac-sha256:<hex>` under the install's `prompt_hash_key`
+      (`omniclaude.prompt_hash`), so equal prompts match within one installation and nobody else can
+      confirm a guess; a prompt that is not text is hashed as its JSON. With no key (a caller that did
+      not make one) prompts are dropped as in `off`.
     - `off`: a prompt becomes null, except `detection_failure.prompt` and `performance_metric.query`,
       which the event schema requires to be non-empty text: they become `OMITTED_PROMPT`.
 - Key: `topics.record_key` of the redacted envelope, UTF-8 (None when the event has no session).
@@ -23,24 +29,38 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any, NamedTuple, Protocol
 
-from omniclaude import _fastjson, topics
+from omniclaude import _fastjson, prompt_hash, topics
 from omniclaude.config import Settings
 
 OMITTED_PROMPT = "[prompt not captured]"
 UNKNOWN_EVENT_TYPE = "unknown-event-type"
 IDENTITY_FIELDS = frozenset({"event_id", "schema_version", "event_type", "occurred_at", "source"})
-PROMPT_HOOK_EVENTS = frozenset({"UserPromptSubmit", "UserPromptExpansion"})
 PROMPT_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "execution_started": (("payload", "user_prompt"),),
     "detection_failure": (("payload", "prompt"),),
     "routing_decision": (("payload", "user_request"),),
     "performance_metric": (("payload", "query"),),
 }
-_HOOK_PROMPT_FIELDS: tuple[tuple[str, ...], ...] = (("payload", "input", "prompt"), ("payload", "raw"))
+# Hook input fields that hold prompt text, by hook event.
+HOOK_PROMPT_FIELDS: dict[str, tuple[str, ...]] = {
+    "UserPromptSubmit": ("prompt",),
+    "Stop": ("last_assistant_message",),
+    "SubagentStop": ("last_assistant_message",),
+    "StopFailure": ("last_assistant_message",),
+    "PreCompact": ("custom_instructions",),
+    "PostCompact": ("compact_summary", "summary", "custom_instructions"),
+}
+# UserPromptExpansion: every text field but these is prompt text.
+HOOK_METADATA_FIELDS = frozenset(
+    {"session_id", "transcript_path", "cwd", "permission_mode", "hook_event_name", "prompt_id", "agent_id",
+     "agent_type", "effort", "expansion_type", "command_name", "command_source"}
+)  # fmt: skip
+AGENT_TOOLS = frozenset({"Agent", "Task"})
+_RAW_PROMPT_EVENTS = frozenset({*HOOK_PROMPT_FIELDS, "UserPromptExpansion"})
 _REQUIRED_PROMPTS = frozenset({("detection_failure", "prompt"), ("performance_metric", "query")})
+_Path = tuple[str | int, ...]
 
 
 class Redacting(Protocol):
@@ -65,45 +85,91 @@ def _utf8(text: str) -> bytes:
     return text.encode("utf-8", "replace")
 
 
-def _get(node: object, path: tuple[str, ...]) -> object:
+def _get(node: object, path: _Path) -> object:
     for part in path:
-        if not isinstance(node, dict):
+        if isinstance(part, int):
+            if not isinstance(node, list) or part >= len(node):
+                return None
+            node = node[part]
+        elif isinstance(node, dict):
+            node = node.get(part)
+        else:
             return None
-        node = node.get(part)
     return node
 
 
-def _replaced(node: dict[str, Any], path: tuple[str, ...], value: object) -> dict[str, Any]:
+def _replaced(node: Any, path: _Path, value: object) -> Any:
     """Returns a copy of `node` with the value at `path` replaced (copies only along the path)."""
-    copy = dict(node)
     head = path[0]
-    if len(path) == 1:
-        copy[head] = value
-    else:
-        child = copy.get(head)
-        if isinstance(child, dict):
-            copy[head] = _replaced(child, path[1:], value)
-    return copy
+    if isinstance(node, list) and isinstance(head, int) and head < len(node):
+        copy_list = list(node)
+        copy_list[head] = value if len(path) == 1 else _replaced(copy_list[head], path[1:], value)
+        return copy_list
+    if isinstance(node, dict) and isinstance(head, str):
+        copy = dict(node)
+        if len(path) == 1:
+            copy[head] = value
+        elif head in copy:
+            copy[head] = _replaced(copy[head], path[1:], value)
+        return copy
+    return node
 
 
-def prompt_paths(envelope: dict[str, Any]) -> tuple[tuple[str, ...], ...]:
-    """Returns where this envelope's prompt fields are (they may be absent or null)."""
+def _tool_prompt_paths(call: object, base: _Path) -> list[_Path]:
+    """The prompt fields of one tool call (a hook input or an item of PostToolBatch's tool_calls)."""
+    if not isinstance(call, dict):
+        return []
+    tool = call.get("tool_name")
+    if tool in AGENT_TOOLS:
+        return [(*base, "tool_input", "prompt"), (*base, "tool_input", "description"), (*base, "tool_response")]
+    if tool == "Skill":
+        return [(*base, "tool_input", "args")]
+    return []
+
+
+def prompt_paths(envelope: dict[str, Any], *, revealing: bool = False) -> list[_Path]:
+    """Returns where this envelope's prompt fields are (they may be absent or null).
+
+    Of a UserPromptExpansion's text fields, those that may be sent in clear (``revealing``, full mode)
+    are only the ones whose name says prompt or args; hash and off modes hide all of them.
+    """
     event_type = envelope.get("event_type")
-    if event_type == "claude_hook":
-        hook_event = _get(envelope, ("payload", "hook_event_name"))
-        return _HOOK_PROMPT_FIELDS if hook_event in PROMPT_HOOK_EVENTS else ()
-    return PROMPT_FIELDS.get(event_type, ()) if isinstance(event_type, str) else ()
+    if event_type != "claude_hook":
+        return list(PROMPT_FIELDS.get(event_type, ())) if isinstance(event_type, str) else []
+    hook_event = _get(envelope, ("payload", "hook_event_name"))
+    hook_input = _get(envelope, ("payload", "input"))
+    base: _Path = ("payload", "input")
+    paths: list[_Path] = [(*base, field) for field in HOOK_PROMPT_FIELDS.get(str(hook_event), ())]
+    if hook_event == "UserPromptExpansion" and isinstance(hook_input, dict):
+        paths += [
+            (*base, key)
+            for key, value in hook_input.items()
+            if key not in HOOK_METADATA_FIELDS
+            and isinstance(value, str)
+            and (not revealing or "prompt" in key or "args" in key)
+        ]
+    paths += _tool_prompt_paths(hook_input, base)
+    calls = hook_input.get("tool_calls") if isinstance(hook_input, dict) else None
+    if isinstance(calls, list):
+        for index, call in enumerate(calls):
+            paths += _tool_prompt_paths(call, (*base, "tool_calls", index))
+    if hook_event in _RAW_PROMPT_EVENTS:
+        paths.append(("payload", "raw"))
+    return paths
 
 
-def _captured(mode: str, event_type: object, path: tuple[str, ...], prompt: str) -> object:
+def _captured(mode: str, event_type: object, path: _Path, prompt: object, key: str | None) -> object:
     if mode == "full":
         return prompt
-    if mode == "hash":
-        return "sha256:" + hashlib.sha256(prompt.encode("utf-8", "surrogatepass")).hexdigest()
+    if mode == "hash" and key:
+        text = prompt if isinstance(prompt, str) else _fastjson.dumps(prompt)
+        return prompt_hash.digest(key, text)
     return OMITTED_PROMPT if (event_type, path[-1]) in _REQUIRED_PROMPTS else None
 
 
-def redact_envelope(envelope: dict[str, Any], capture_mode: str, redactor: Redacting) -> dict[str, Any]:
+def redact_envelope(
+    envelope: dict[str, Any], capture_mode: str, redactor: Redacting, hash_key: str | None = None
+) -> dict[str, Any]:
     """Returns the envelope as it may leave the machine: redacted, prompts as `capture_mode` says."""
     identity = {
         key: value
@@ -115,10 +181,10 @@ def redact_envelope(envelope: dict[str, Any], capture_mode: str, redactor: Redac
     if capture_mode == "redacted":
         return redacted
     event_type = envelope.get("event_type")
-    for path in prompt_paths(envelope):
+    for path in prompt_paths(envelope, revealing=capture_mode == "full"):
         prompt = _get(envelope, path)
-        if isinstance(prompt, str):
-            redacted = _replaced(redacted, path, _captured(capture_mode, event_type, path, prompt))
+        if isinstance(prompt, (str, list, dict)):
+            redacted = _replaced(redacted, path, _captured(capture_mode, event_type, path, prompt, hash_key))
     return redacted
 
 
@@ -134,7 +200,7 @@ def prepare(envelope: dict[str, Any], settings: Settings, redactor: Redacting) -
 
     Raises TypeError or ValueError when the redacted envelope cannot be serialised.
     """
-    safe = redact_envelope(envelope, settings.capture_mode, redactor)
+    safe = redact_envelope(envelope, settings.capture_mode, redactor, settings.prompt_hash_key)
     event_type = envelope.get("event_type")
     headers = _headers(event_type, envelope.get("schema_version"))
     topic = topics.topic_for(event_type, settings.topic_prefix) if isinstance(event_type, str) else None

@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from omniclaude import prompt_hash
 from omniclaude.config import Settings
 from omniclaude.forwarder.backoff import Backoff
 from omniclaude.forwarder.errors import DeliveryAbandoned, DeliveryError, ForwarderConfigError
@@ -194,6 +195,11 @@ class Forwarder:
         """Prepares a batch; an event that cannot be prepared becomes a dead-letter record, unless
         more than `PREPARE_FAILURE_LIMIT` do (then DeliveryError: the batch is retried, not drained)."""
         redactor = self.redactor()
+        if self.settings.capture_mode == "hash" and not self.settings.prompt_hash_key:
+            try:
+                self.settings.prompt_hash_key = prompt_hash.ensure_key(self.settings)
+            except OSError as exc:  # prompts are then dropped, as in `off` (see prepare)
+                log.warning("cannot make the prompt hash key: %s", exc)
         records = []
         failures = 0
         for event in events:

