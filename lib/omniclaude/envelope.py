@@ -4,7 +4,9 @@ describe and validate the same shape).
 An envelope is a dict: event_id (UUIDv7, time-ordered), schema_version, event_type, occurred_at (UTC, ISO
 8601 with microseconds and a `Z`), source (hook, skill or logger), context and payload. `encode` turns it
 into one spool line that never exceeds the size cap: the envelope is kept whole and the longest strings of
-the payload are cut, with a marker saying how much was cut.
+the payload are cut, with a marker saying how much was cut. A cut never splits a token: it goes back to the
+whitespace, quote or bracket before the token it would fall in, so no secret's prefix is left in clear for
+the forwarder's redaction to miss (`cut_at_boundary`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
 SCHEMA_VERSION: Final = 1
 SOURCES = ("hook", "skill", "logger")
 TRUNCATION_MARKER = "…[truncated {} bytes]"
+# Characters that end a token: a cut may fall right after one of them.
+_BOUNDARIES = frozenset(" \t\r\n\"'`<>()[]{},;")
 
 
 def uuid7(unix_ns: int | None = None) -> str:
@@ -78,6 +82,20 @@ def _longest_string(node: object, best: tuple[int, object, object]) -> tuple[int
     return best
 
 
+def cut_at_boundary(text: str, keep: int) -> int:
+    """The index at most ``keep`` where ``text`` may be cut without splitting a token: ``keep`` itself
+    when a boundary character is on either side of it, else the end of the last boundary before it (0
+    when there is none)."""
+    if keep <= 0 or keep >= len(text):
+        return max(0, min(keep, len(text)))
+    if text[keep] in _BOUNDARIES or text[keep - 1] in _BOUNDARIES:
+        return keep
+    index = keep - 1
+    while index > 0 and text[index - 1] not in _BOUNDARIES:
+        index -= 1
+    return index
+
+
 def encode(envelope: dict[str, object], max_bytes: int) -> bytes:
     """Returns the envelope as one JSON line (ending in a newline) of at most `max_bytes` bytes.
 
@@ -91,7 +109,7 @@ def encode(envelope: dict[str, object], max_bytes: int) -> bytes:
         if container is None or length <= 64:
             raise ValueError("event does not fit the size cap")
         text: str = container[key]  # type: ignore[index]
-        keep = max(0, min(length - 64, length - excess - 48))
+        keep = cut_at_boundary(text, max(0, min(length - 64, length - excess - 48)))
         cut = len(text[keep:].encode("utf-8", "replace"))
         container[key] = text[:keep] + TRUNCATION_MARKER.format(cut)  # type: ignore[index]
         data = _to_bytes(envelope)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 
 from omniclaude import _fastjson
+from omniclaude.envelope import cut_at_boundary
 from omniclaude.logger import get_logger
 
 TYPE_CHECKING = False
@@ -21,21 +22,26 @@ RAW_PREVIEW_CHARS = 4096
 _OPTIONAL_STRINGS = ("prompt_id", "tool_use_id", "tool_name", "agent_id", "agent_type")
 
 
+def _preview(text: str) -> str:
+    """The start of ``text``, cut where no token is split (see `envelope.cut_at_boundary`)."""
+    return text if len(text) <= RAW_PREVIEW_CHARS else text[: cut_at_boundary(text, RAW_PREVIEW_CHARS)]
+
+
 def parse_input(data: bytes) -> tuple[dict[str, object], str | None, str | None]:
     """Returns (hook input object, error, raw preview); the object is {} when the input is unusable."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        preview = data[:RAW_PREVIEW_CHARS].decode("utf-8", "replace")
+        preview = _preview(data[: RAW_PREVIEW_CHARS * 4 + 4].decode("utf-8", "replace"))
         return {}, f"input is not UTF-8 ({exc.reason} at byte {exc.start})", preview
     if not text.strip():
         return {}, "empty input", None
     try:
         value = _fastjson.loads(text)
     except (ValueError, RecursionError) as exc:
-        return {}, f"input is not JSON: {str(exc)[:200]}", text[:RAW_PREVIEW_CHARS]
+        return {}, f"input is not JSON: {str(exc)[:200]}", _preview(text)
     if not isinstance(value, dict):
-        return {}, f"input is JSON {type(value).__name__}, not an object", text[:RAW_PREVIEW_CHARS]
+        return {}, f"input is JSON {type(value).__name__}, not an object", _preview(text)
     return value, None, None
 
 

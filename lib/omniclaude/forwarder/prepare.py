@@ -32,6 +32,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple, Protocol
 
 from omniclaude import _fastjson, prompt_hash, topics
+from omniclaude.envelope import cut_at_boundary
 from omniclaude.config import Settings
 
 OMITTED_PROMPT = "[prompt not captured]"
@@ -225,7 +226,7 @@ def dead_letter(
     Used when the event could not be prepared or the broker rejected it for good (too large); it
     carries the event's identity and the reason, never the event's content.
     """
-    value = {"event_id": event_id, "event_type": event_type, "reason": reason, "error": error[:1000]}
+    value = {"event_id": event_id, "event_type": event_type, "reason": reason, "error": error[: cut_at_boundary(error, 1000)]}
     headers = _headers(event_type, 1)
     headers.append(("reason", _utf8(reason)))
     return OutgoingRecord(
