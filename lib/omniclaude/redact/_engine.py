@@ -79,7 +79,7 @@ from dataclasses import dataclass
 from typing import Any, Final, cast, overload
 
 from omniclaude.redact.keywords import STEMS, KeyName, classify, looks_secret, shannon_entropy
-from omniclaude.redact.vendors import VENDOR_RULES
+from omniclaude.redact.vendors import TOKEN_START, VENDOR_RULES, VendorRule
 
 __all__ = ["Redactor", "redact"]
 
@@ -232,6 +232,8 @@ class _Rule:
     keyed: bool = False
     accept: Callable[[str, str, str], bool] | None = None
     triggers: _Triggers | None = None
+    bounded: bool = False
+    at_stems: bool = False
 
     def _name(self, match: re.Match[str]) -> tuple[str, KeyName | None]:
         if self.keyed:
@@ -242,6 +244,8 @@ class _Rule:
 
     def replace(self, match: re.Match[str]) -> str:
         whole = match.group()
+        if self.bounded and not _at_token_start(match.string, match.start()):
+            return whole
         kind, word, weak = self.kind, "", False
         if self.keyed or "k" in self.pattern.groupindex:
             word, named = self._name(match)
@@ -284,6 +288,16 @@ _HEADER_NAMES: Final = frozenset({"authorization", "proxy-authorization", "cooki
 # In dicts these names hold a secret whatever the value looks like.
 _STRONG_DICT_NAMES: Final = frozenset({"auth", "authorization", "proxy-authorization", "cookie", "set-cookie"})
 _QUOTE_CHARS: Final = frozenset("\"'")
+_WORD_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def _at_token_start(text: str, index: int) -> bool:
+    """True unless a word character is right before ``index`` (an escaped ``\\n``, ``\\r`` or ``\\t`` is fine)."""
+    if index == 0 or text[index - 1] not in _WORD_CHARS:
+        return True
+    return text[index - 1] in "nrt" and index >= 2 and text[index - 2] == "\\"
+
+
 _NAME_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 
 
@@ -358,8 +372,19 @@ def _rule(
     keyed: bool = False,
     accept: Callable[[str, str, str], bool] | None = None,
     triggers: _Triggers,
+    at_stems: bool = False,
 ) -> _Rule:
-    return _Rule(kind, re.compile(pattern, flags), value, keyed, accept, triggers)
+    return _Rule(kind, re.compile(pattern, flags), value, keyed, accept, triggers, at_stems=at_stems)
+
+
+def _vendor_rule(rule: VendorRule) -> _Rule:
+    """A vendor rule; its leading boundary check moves into `_Rule.replace`, so that the pattern
+    starts with its literal prefix, which ``re`` finds fast."""
+    pattern, bounded = rule.pattern, rule.pattern.startswith(TOKEN_START)
+    if bounded:
+        pattern = pattern[len(TOKEN_START) :]
+    value = ("v",) if "(?P<v>" in pattern else ()
+    return _Rule(rule.id, re.compile(pattern), value, False, None, (rule.keywords,), bounded)
 
 
 _I: Final = re.IGNORECASE
@@ -424,7 +449,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
     _rule("pypi-token", _token("pypi-AgE", 8) + r"[A-Za-z0-9_-]{50,}", triggers=(("pypi-age",),)),
     _rule("huggingface-token", _token("hf_", 3) + r"[A-Za-z0-9]{34,}", triggers=(("hf_",),)),
     *(
-        _rule(rule.id, rule.pattern, value=("v",) if "(?P<v>" in rule.pattern else (), triggers=(rule.keywords,))
+        _vendor_rule(rule)
         for rule in VENDOR_RULES
     ),
     _rule(  # a private key's DER body without its BEGIN line: RSA, PKCS#8, EC, Ed25519, OpenSSH
@@ -633,6 +658,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         keyed=True,
         accept=_names_a_secret,
         triggers=(_KEY_WORD_TRIGGERS, (":", "=")),
+        at_stems=True,
     ),
     _rule(  # a long random-looking run shortly after a secret word
         "secret",
@@ -643,6 +669,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         keyed=True,
         accept=_high_entropy,
         triggers=(_KEY_WORD_TRIGGERS,),
+        at_stems=True,
     ),
     _rule(  # a long hex run right after a secret word, on its line (further off it is a commit or digest)
         "secret",
@@ -652,6 +679,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         keyed=True,
         accept=_high_entropy_hex,
         triggers=(_KEY_WORD_TRIGGERS,),
+        at_stems=True,
     ),
 )
 
@@ -700,6 +728,68 @@ def _looks_like_json(text: str) -> bool:
     """True when ``text`` may be a JSON object or array: ``{...}`` or ``[...]``, outer spaces aside."""
     head, tail = text[:1], text[-1:]
     return (head == "{" and tail == "}") or (head == "[" and tail == "]" and len(text) > 2)
+
+
+def _automaton() -> Any:
+    """An Aho-Corasick automaton over every trigger literal (pyahocorasick), or None without it: one
+    pass over a text then tells which literals it holds, instead of one search per literal."""
+    try:
+        import ahocorasick
+    except ImportError:  # pragma: no cover - the fallback searches literal by literal
+        return None
+    automaton = ahocorasick.Automaton()
+    for literal in {literal for rule in _BUILTIN_RULES for clause in rule.triggers or () for literal in clause}:
+        automaton.add_word(literal, literal)
+    automaton.make_automaton()
+    return automaton
+
+
+_AUTOMATON: Final = _automaton()
+# For each trigger literal, the built-in rules whose first clause holds it (in rule order).
+_BY_FIRST_LITERAL: Final[dict[str, tuple[int, ...]]] = {
+    literal: tuple(i for i, rule in enumerate(_BUILTIN_RULES) if literal in (rule.triggers or ((),))[0])
+    for literal in {literal for rule in _BUILTIN_RULES for clause in rule.triggers or () for literal in clause}
+}
+
+
+def _stem_automaton() -> Any:
+    try:
+        import ahocorasick
+    except ImportError:  # pragma: no cover
+        return None
+    automaton = ahocorasick.Automaton()
+    for stem in STEMS:
+        automaton.add_word(stem, len(stem))
+    automaton.make_automaton()
+    return automaton
+
+
+_STEMS_AUTOMATON: Final = _stem_automaton()
+
+
+def _subn_at_stems(rule: _Rule, text: str) -> tuple[str, int]:
+    """``rule.pattern.subn(rule.replace, text)`` for a rule whose every match starts at a stem: the
+    pattern is tried only where a stem starts, instead of at every position."""
+    folded = _fold(text)
+    if _STEMS_AUTOMATON is None or len(folded) != len(text):
+        return rule.pattern.subn(rule.replace, text)
+    starts = sorted({end - length + 1 for end, length in _STEMS_AUTOMATON.iter(folded)})
+    out: list[str] = []
+    last = count = 0
+    for start in starts:
+        if start < last:
+            continue
+        match = rule.pattern.match(text, start)
+        if match is None:
+            continue
+        out.append(text[last:start])
+        out.append(rule.replace(match))
+        last = match.end()
+        count += 1
+    if not count:
+        return text, 0
+    out.append(text[last:])
+    return "".join(out), count
 
 
 def _custom_rule(pattern: str) -> _Rule:
@@ -781,6 +871,19 @@ class Redactor:
 
     def _redact_plain(self, text: str) -> str:
         folded = _fold(text)
+        if _AUTOMATON is not None:
+            found = {literal for _end, literal in _AUTOMATON.iter(folded)}
+            if not found:
+                return self._apply(text, self._custom) if self._custom else text
+            indexes: set[int] = set()
+            for literal in found:
+                indexes.update(_BY_FIRST_LITERAL[literal])
+            rules = [
+                rule
+                for index, rule in enumerate(_BUILTIN_RULES)
+                if index in indexes and all(not found.isdisjoint(clause) for clause in rule.triggers[1:])  # type: ignore[index]
+            ]
+            return self._apply(text, rules + list(self._custom))
         if _ANY_TRIGGER.search(folded) is None:  # the common case: no built-in rule can match
             return self._apply(text, self._custom) if self._custom else text
         rules: list[_Rule] = []
@@ -835,7 +938,10 @@ class Redactor:
                 if index % 2 or not piece:
                     out.append(piece)
                     continue
-                new, count = rule.pattern.subn(rule.replace, piece)
+                if rule.at_stems:
+                    new, count = _subn_at_stems(rule, piece)
+                else:
+                    new, count = rule.pattern.subn(rule.replace, piece)
                 if count and new != piece:
                     out.extend(_MARKER_SPLIT.split(new))
                 else:

@@ -21,7 +21,8 @@ from typing import NamedTuple
 
 # Not preceded by a character that would make the token part of a longer word (an escaped newline
 # or tab before it, as in JSON text, is fine).
-_B = r"(?:(?<![A-Za-z0-9_])|(?<=\\[nrt]))"
+TOKEN_START = r"(?:(?<![A-Za-z0-9_])|(?<=\\[nrt]))"
+_B = TOKEN_START
 # Not followed by one.
 _E = r"(?![A-Za-z0-9_])"
 

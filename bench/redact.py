@@ -1,0 +1,125 @@
+"""Redaction benchmark: events per second through the redactor, beside a bare json.loads + json.dumps.
+
+Usage: python bench/redact.py [--events N] [--runs K]
+
+1. Throughput: N events (default 5,000) of about 4 KiB each, as the hook writes them to the spool:
+   `claude_hook` events built from the recorded Claude Code session (tests/fixtures), whose tool input
+   and output carry lines of this repository's own source and docs (code that talks about tokens, keys
+   and passwords, as real code does). One event in ten also carries a fake credential from the test
+   corpus. The measured loop is the forwarder's: parse the spool line, redact (`CachingRedactor`, the
+   whole rule set), serialise. Baseline: json.loads + json.dumps of the same lines, in the same run.
+2. Linear time: each adversarial input (a repeated unit that starts many near-matches) is redacted at
+   256 KiB and at 1 MiB; the report gives the time ratio (linear is about 4, the target under 5).
+
+Each measurement is repeated K times (default 3); the report gives the best run (one core, no I/O).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "lib"), str(ROOT)]
+
+from omniclaude import envelope  # noqa: E402
+from omniclaude.forwarder.redaction import CachingRedactor  # noqa: E402
+from omniclaude.hook import build_payload  # noqa: E402
+
+from tests.omniclaude.redact import corpus  # noqa: E402
+
+FIXTURE = ROOT / "tests" / "fixtures" / "claude-code-2.1.328-session.jsonl"
+EVENT_BYTES = 4096
+ADVERSARIAL = [
+    "a", " ", "password", "password=", '"password": "', "token: Optional[", "--password ", "key-", "key ",
+    "eyJa.", "-----BEGIN PRIVATE KEY-----", "https://a:", "x://", "Authorization: ", "secret aaaa ", "[\"a\", ",
+    "mysql -p", "MIIabcIBAA", "\\n", "a:1:b:c:",
+]  # fmt: skip
+
+
+def _filler_lines() -> list[str]:
+    lines: list[str] = []
+    for path in sorted((ROOT / "lib" / "omniclaude").rglob("*.py")) + [ROOT / "README.md"]:
+        if "redact" in path.relative_to(ROOT).parts:
+            continue  # the rule tables are not what tools usually print
+        lines += [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return lines
+
+
+def make_events(count: int, seed: int = 7) -> list[bytes]:
+    """``count`` spool lines of about EVENT_BYTES each; one in ten holds a fake credential."""
+    rng = random.Random(seed)
+    rows = [json.loads(line)["stdin"] for line in FIXTURE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = _filler_lines()
+    events = []
+    for index in range(count):
+        hook_input: dict[str, Any] = json.loads(json.dumps(rows[index % len(rows)]))
+        start = rng.randrange(len(lines) - 80)
+        text: list[str] = []
+        size = 0
+        while size < EVENT_BYTES - 900:
+            line = lines[start + len(text)] if start + len(text) < len(lines) else rng.choice(lines)
+            text.append(line)
+            size += len(line) + 1
+        if index % 10 == 0:
+            text.insert(rng.randrange(len(text)), rng.choice(corpus.POSITIVES).text)
+        hook_input["tool_response"] = {"stdout": "\n".join(text), "stderr": "", "interrupted": False}
+        payload = build_payload(hook_input, hook_input.get("hook_event_name"), None, None)
+        event = envelope.new_envelope("claude_hook", payload, "hook", {"host": "box", "user": "dev", "pid": index})
+        events.append(envelope.encode(event, 256 * 1024))
+    return events
+
+
+def _bare(lines: list[bytes]) -> None:
+    for line in lines:
+        json.dumps(json.loads(line))
+
+
+def _redacted(lines: list[bytes]) -> None:
+    redactor = CachingRedactor()
+    for line in lines:
+        json.dumps(redactor.redact(json.loads(line)))
+
+
+def _best(func: Any, arg: Any, runs: int) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        func(arg)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    lines = make_events(args.events)
+    megabytes = sum(len(line) for line in lines) / 1e6
+    print(f"{len(lines)} events, {megabytes * 1e6 / len(lines):.0f} bytes each on average")
+    bare = _best(_bare, lines, args.runs)
+    redacted = _best(_redacted, lines, args.runs)
+    for name, seconds in (("json.loads+json.dumps", bare), ("loads+redact+dumps", redacted)):
+        print(f"  {name:24} {len(lines) / seconds:10,.0f} events/s  {megabytes / seconds:7.1f} MB/s")
+    print(f"  redaction costs {redacted / bare:.1f}x the bare JSON round trip")
+
+    redactor = CachingRedactor()
+    worst = 0.0
+    for unit in ADVERSARIAL:
+        small = (unit * (256 * 1024 // len(unit) + 1))[: 256 * 1024]
+        big = (unit * (1024 * 1024 // len(unit) + 1))[: 1024 * 1024]
+        ratio = _best(redactor.redact_text, big, 1) / max(_best(redactor.redact_text, small, 1), 1e-9)
+        worst = max(worst, ratio)
+        print(f"  adversarial {unit!r:32} 4x input: {ratio:4.1f}x time")
+    print(f"linear time: worst 4x-input ratio {worst:.1f} (target < 5)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
