@@ -44,7 +44,7 @@ ADVERSARIAL = [
 
 def _filler_lines() -> list[str]:
     lines: list[str] = []
-    for path in sorted((ROOT / "lib" / "omniclaude").rglob("*.py")) + [ROOT / "README.md"]:
+    for path in [*sorted((ROOT / "lib" / "omniclaude").rglob("*.py")), ROOT / "README.md"]:
         if "redact" in path.relative_to(ROOT).parts:
             continue  # the rule tables are not what tools usually print
         lines += [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

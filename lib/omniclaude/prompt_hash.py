@@ -32,8 +32,8 @@ def _first_key(path: str) -> str | None:
     name = env_name(FIELD) + "="
     try:
         with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                line = line.strip()
+            for raw in handle:
+                line = raw.strip()
                 if line.startswith("export "):
                     line = line[len("export ") :].lstrip()
                 if line.startswith(name) and len(line) > len(name):

@@ -32,8 +32,8 @@ from __future__ import annotations
 from typing import Any, NamedTuple, Protocol
 
 from omniclaude import _fastjson, prompt_hash, topics
-from omniclaude.envelope import cut_at_boundary
 from omniclaude.config import Settings
+from omniclaude.envelope import cut_at_boundary
 
 OMITTED_PROMPT = "[prompt not captured]"
 UNKNOWN_EVENT_TYPE = "unknown-event-type"
@@ -226,7 +226,8 @@ def dead_letter(
     Used when the event could not be prepared or the broker rejected it for good (too large); it
     carries the event's identity and the reason, never the event's content.
     """
-    value = {"event_id": event_id, "event_type": event_type, "reason": reason, "error": error[: cut_at_boundary(error, 1000)]}
+    error = error[: cut_at_boundary(error, 1000)]
+    value = {"event_id": event_id, "event_type": event_type, "reason": reason, "error": error}
     headers = _headers(event_type, 1)
     headers.append(("reason", _utf8(reason)))
     return OutgoingRecord(

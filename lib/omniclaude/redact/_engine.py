@@ -86,6 +86,7 @@ __all__ = ["Redactor", "redact"]
 _MARKER_SPLIT: Final = re.compile(r"(\[REDACTED:[a-z0-9-]+\])")
 _MARKER: Final = re.compile(r"\[REDACTED:[a-z0-9-]+\]")
 
+
 def _minimal(literals: set[str]) -> tuple[str, ...]:
     """``literals`` less those that hold another one (``credentials`` holds ``credential``)."""
     return tuple(sorted(a for a in literals if not any(b != a and b in a for b in literals)))
@@ -191,7 +192,11 @@ def _prose_password(value: str, word: str, after: str) -> bool:
 def _high_entropy(value: str, word: str, after: str) -> bool:
     """A random-looking run: letters and digits, no word or path shape, and enough bits per character."""
     core = value.strip("=.-_")
-    if len(core) < 20 or not (_HAS_DIGIT.search(core) and looks_secret(core)) or _FILE_PATH.fullmatch(core) and core.count("/") > 1:
+    if (
+        len(core) < 20
+        or not (_HAS_DIGIT.search(core) and looks_secret(core))
+        or (_FILE_PATH.fullmatch(core) and core.count("/") > 1)
+    ):
         return False
     if _HEX_RUN.fullmatch(core):
         return False  # the hex rule's, on the secret word's own line
@@ -236,10 +241,7 @@ class _Rule:
     at_stems: bool = False
 
     def _name(self, match: re.Match[str]) -> tuple[str, KeyName | None]:
-        if self.keyed:
-            name = _full_name(match.string, match.start("word"), match.end("word"))
-        else:
-            name = match.group("k")
+        name = _full_name(match.string, match.start("word"), match.end("word")) if self.keyed else match.group("k")
         return name, classify(name)
 
     def replace(self, match: re.Match[str]) -> str:
@@ -263,9 +265,12 @@ class _Rule:
                 return whole
         # An unterminated quote is a text cut short, or a closing quote read as an opening
         # one, as in getpass("Password: "); the second case goes on with a closer.
-        if group in _QUOTED_GROUPS and match.string[start:end].lstrip()[:1] in _CLOSERS:
-            if _CLOSED_QUOTE.match(match.string, end) is None or match.string[start:start + 1] in _STRUCTURAL:
-                return whole
+        if (
+            group in _QUOTED_GROUPS
+            and match.string[start:end].lstrip()[:1] in _CLOSERS
+            and (_CLOSED_QUOTE.match(match.string, end) is None or match.string[start : start + 1] in _STRUCTURAL)
+        ):
+            return whole
         value = match.string[start:end].rstrip()
         end = start + len(value)
         after = match.string[end : end + 1]
@@ -448,10 +453,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
     _rule("npm-token", _token("npm_", 4) + r"[A-Za-z0-9]{36}(?![A-Za-z0-9])", triggers=(("npm_",),)),
     _rule("pypi-token", _token("pypi-AgE", 8) + r"[A-Za-z0-9_-]{50,}", triggers=(("pypi-age",),)),
     _rule("huggingface-token", _token("hf_", 3) + r"[A-Za-z0-9]{34,}", triggers=(("hf_",),)),
-    *(
-        _vendor_rule(rule)
-        for rule in VENDOR_RULES
-    ),
+    *(_vendor_rule(rule) for rule in VENDOR_RULES),
     _rule(  # a private key's DER body without its BEGIN line: RSA, PKCS#8, EC, Ed25519, OpenSSH
         "private-key",
         r"(?<![A-Za-z0-9+/])(?:MII[A-Za-z0-9+/]{3}IBA[AD]|MHcCAQEE|MC4CAQAw|MIGHAgEAMBMG|b3BlbnNzaC1rZXktdjE)"
@@ -510,7 +512,8 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
     ),
     _rule(
         "password",
-        r"\bhtpasswd\b(?:[ \t]+-[A-Za-z]+)*[ \t]+-[A-Za-z]*b[A-Za-z]*(?:[ \t]+-[A-Za-z]+)*[ \t]+\S+[ \t]+\S+[ \t]+(?P<v>\S+)",
+        r"\bhtpasswd\b(?:[ \t]+-[A-Za-z]+)*[ \t]+-[A-Za-z]*b[A-Za-z]*(?:[ \t]+-[A-Za-z]+)*"
+        r"[ \t]+\S+[ \t]+\S+[ \t]+(?P<v>\S+)",
         value=("v",),
         triggers=(("htpasswd",),),
     ),
@@ -571,9 +574,10 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
     ),
     _rule(  # prose: "my password is ...", in several languages
         "password",
-        r"(?<![\w$.-])" + _PROSE_ALTERNATION +
-        r"(?:[ \t]+(?:for|für|pour|para|per|voor|dla|för)(?:[ \t]+\S{1,40}){1,3}?)?"
-        r"[ \t]*(?:is|was|ist|lautet|war|est|es|era|é|è|to|är|on|：|是|为|は|는)(?![\w])[ \t]*[\"'`“«]?"
+        r"(?<![\w$.-])"
+        + _PROSE_ALTERNATION
+        + r"(?:[ \t]+(?:for|für|pour|para|per|voor|dla|för)(?:[ \t]+\S{1,40}){1,3}?)?"
+        r"[ \t]*(?:is|was|ist|lautet|war|est|es|era|é|è|to|är|on|\uff1a|是|为|は|는)(?![\w])[ \t]*[\"'`“«]?"
         r"(?P<v>[^\s\"'`”»\\]{4,})",
         _I,
         value=("v",),
@@ -642,7 +646,9 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
     ),
     _rule(
         "secret",
-        r"^[ \t]*(?:-[ \t]+)?[A-Za-z0-9_.-]{0,64}?" + _TEXT_WORDS + r"[A-Za-z0-9_-]{0,40}+(?![A-Za-z0-9_-])[ \t]*:[ \t]+"
+        r"^[ \t]*(?:-[ \t]+)?[A-Za-z0-9_.-]{0,64}?"
+        + _TEXT_WORDS
+        + r"[A-Za-z0-9_-]{0,40}+(?![A-Za-z0-9_-])[ \t]*:[ \t]+"
         r"(?P<v>[^\s\"'{\[|>&*!#%@`][^\r\n]*)",
         _I | re.MULTILINE,
         value=("v",),
@@ -673,7 +679,8 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
     ),
     _rule(  # a long hex run right after a secret word, on its line (further off it is a commit or digest)
         "secret",
-        _TEXT_WORDS + r"[A-Za-z0-9_-]{0,40}+[^\r\n\\]{1,16}?(?<![A-Za-z0-9+/_=-])(?P<v>[0-9a-fA-F]{32,})(?![A-Za-z0-9+/_=-])",
+        _TEXT_WORDS
+        + r"[A-Za-z0-9_-]{0,40}+[^\r\n\\]{1,16}?(?<![A-Za-z0-9+/_=-])(?P<v>[0-9a-fA-F]{32,})(?![A-Za-z0-9+/_=-])",
         _I,
         value=("v",),
         keyed=True,
@@ -878,12 +885,12 @@ class Redactor:
             indexes: set[int] = set()
             for literal in found:
                 indexes.update(_BY_FIRST_LITERAL[literal])
-            rules = [
+            chosen = [
                 rule
                 for index, rule in enumerate(_BUILTIN_RULES)
-                if index in indexes and all(not found.isdisjoint(clause) for clause in rule.triggers[1:])  # type: ignore[index]
+                if index in indexes and all(not found.isdisjoint(clause) for clause in rule.triggers or ())
             ]
-            return self._apply(text, rules + list(self._custom))
+            return self._apply(text, chosen + list(self._custom))
         if _ANY_TRIGGER.search(folded) is None:  # the common case: no built-in rule can match
             return self._apply(text, self._custom) if self._custom else text
         rules: list[_Rule] = []

@@ -25,7 +25,7 @@ import math
 import re
 from typing import Final, NamedTuple
 
-__all__ = ["KeyName", "classify", "looks_secret", "shannon_entropy", "STEMS"]
+__all__ = ["STEMS", "KeyName", "classify", "looks_secret", "shannon_entropy"]
 
 # The literals every secret name holds (lower case): the pre-filter of the keyword rules.
 STEMS: Final = (
@@ -34,35 +34,308 @@ STEMS: Final = (
 )  # fmt: skip
 
 ABOUT_WORDS: Final = frozenset(
-    """id ids name names type types count counts len length size path paths file files dir dirs url urls uri
-    endpoint host hostname port user username usr login email ttl timeout expiry expires expiration expire at
-    in index idx mode format version limit limits max min header headers field fields policy hint env var vars
-    prefix suffix usage used left remaining budget rotation algorithm alg label description desc ref arn
-    location provider manager enabled disabled required present exists valid kind class regex pattern prompt
-    placeholder help text message msg error errors status lifetime age duration time interval window source
-    method scheme scope scopes audience issuer strategy handler cache store storage service backend type
-    generator validator policy rule rules fingerprint reset change changed changes length min_length
-    strength complexity hash hashed digest sock socket agent stdin stdout command cmd""".split()
+    [
+        "id",
+        "ids",
+        "name",
+        "names",
+        "type",
+        "types",
+        "count",
+        "counts",
+        "len",
+        "length",
+        "size",
+        "path",
+        "paths",
+        "file",
+        "files",
+        "dir",
+        "dirs",
+        "url",
+        "urls",
+        "uri",
+        "endpoint",
+        "host",
+        "hostname",
+        "port",
+        "user",
+        "username",
+        "usr",
+        "login",
+        "email",
+        "ttl",
+        "timeout",
+        "expiry",
+        "expires",
+        "expiration",
+        "expire",
+        "at",
+        "in",
+        "index",
+        "idx",
+        "mode",
+        "format",
+        "version",
+        "limit",
+        "limits",
+        "max",
+        "min",
+        "header",
+        "headers",
+        "field",
+        "fields",
+        "policy",
+        "hint",
+        "env",
+        "var",
+        "vars",
+        "prefix",
+        "suffix",
+        "usage",
+        "used",
+        "left",
+        "remaining",
+        "budget",
+        "rotation",
+        "algorithm",
+        "alg",
+        "label",
+        "description",
+        "desc",
+        "ref",
+        "arn",
+        "location",
+        "provider",
+        "manager",
+        "enabled",
+        "disabled",
+        "required",
+        "present",
+        "exists",
+        "valid",
+        "kind",
+        "class",
+        "regex",
+        "pattern",
+        "prompt",
+        "placeholder",
+        "help",
+        "text",
+        "message",
+        "msg",
+        "error",
+        "errors",
+        "status",
+        "lifetime",
+        "age",
+        "duration",
+        "time",
+        "interval",
+        "window",
+        "source",
+        "method",
+        "scheme",
+        "scope",
+        "scopes",
+        "audience",
+        "issuer",
+        "strategy",
+        "handler",
+        "cache",
+        "store",
+        "storage",
+        "service",
+        "backend",
+        "type",
+        "generator",
+        "validator",
+        "policy",
+        "rule",
+        "rules",
+        "fingerprint",
+        "reset",
+        "change",
+        "changed",
+        "changes",
+        "length",
+        "min_length",
+        "strength",
+        "complexity",
+        "hash",
+        "hashed",
+        "digest",
+        "sock",
+        "socket",
+        "agent",
+        "stdin",
+        "stdout",
+        "command",
+        "cmd",
+    ]
 )
 _COUNTING: Final = frozenset(
-    """max min num n total input output prompt completion cached cache reasoning used remaining context thinking
-    budget estimated count new old special eos bos pad unk sep cls mask stop start end""".split()
+    [
+        "max",
+        "min",
+        "num",
+        "n",
+        "total",
+        "input",
+        "output",
+        "prompt",
+        "completion",
+        "cached",
+        "cache",
+        "reasoning",
+        "used",
+        "remaining",
+        "context",
+        "thinking",
+        "budget",
+        "estimated",
+        "count",
+        "new",
+        "old",
+        "special",
+        "eos",
+        "bos",
+        "pad",
+        "unk",
+        "sep",
+        "cls",
+        "mask",
+        "stop",
+        "start",
+        "end",
+    ]
 )
 _PAGINATION: Final = frozenset({"next", "page", "continuation", "cancellation", "sync", "resume", "refresh_"})
-_NOT_PASS: Final = ("passenger", "passthrough", "passthru", "passive", "passed", "passes", "passing", "passage", "passport")
+_NOT_PASS: Final = (
+    "passenger",
+    "passthrough",
+    "passthru",
+    "passive",
+    "passed",
+    "passes",
+    "passing",
+    "passage",
+    "passport",
+)
 _NOT_KEY: Final = frozenset({"monkey", "turkey", "donkey", "hockey", "jockey", "whiskey", "hotkey", "keykey"})
 _ID_KEY_BEFORE: Final = frozenset(
-    """sort partition primary foreign cache public pub idempotency dedup dedupe lookup row range object s3 composite
-    unique shard routing group message i18n translation locale list item dict map json column index registry
-    hash natural surrogate business host known short shortcut react redis kv foreign dict sorting join
-    parent child cluster label annotation metadata config setting settings env feature flag""".split()
+    [
+        "sort",
+        "partition",
+        "primary",
+        "foreign",
+        "cache",
+        "public",
+        "pub",
+        "idempotency",
+        "dedup",
+        "dedupe",
+        "lookup",
+        "row",
+        "range",
+        "object",
+        "s3",
+        "composite",
+        "unique",
+        "shard",
+        "routing",
+        "group",
+        "message",
+        "i18n",
+        "translation",
+        "locale",
+        "list",
+        "item",
+        "dict",
+        "map",
+        "json",
+        "column",
+        "index",
+        "registry",
+        "hash",
+        "natural",
+        "surrogate",
+        "business",
+        "host",
+        "known",
+        "short",
+        "shortcut",
+        "react",
+        "redis",
+        "kv",
+        "foreign",
+        "dict",
+        "sorting",
+        "join",
+        "parent",
+        "child",
+        "cluster",
+        "label",
+        "annotation",
+        "metadata",
+        "config",
+        "setting",
+        "settings",
+        "env",
+        "feature",
+        "flag",
+    ]
 )
 _STRONG_KEY_BEFORE: Final = frozenset(
-    """api app access secret private master license signing encryption enc auth session client consumer account
-    service storage shared admin deploy webhook sas hmac aes rsa ssh gpg pgp crypto cipher jwt salt subscription
-    integration ingest write read server partner merchant root x master""".split()
+    [
+        "api",
+        "app",
+        "access",
+        "secret",
+        "private",
+        "master",
+        "license",
+        "signing",
+        "encryption",
+        "enc",
+        "auth",
+        "session",
+        "client",
+        "consumer",
+        "account",
+        "service",
+        "storage",
+        "shared",
+        "admin",
+        "deploy",
+        "webhook",
+        "sas",
+        "hmac",
+        "aes",
+        "rsa",
+        "ssh",
+        "gpg",
+        "pgp",
+        "crypto",
+        "cipher",
+        "jwt",
+        "salt",
+        "subscription",
+        "integration",
+        "ingest",
+        "write",
+        "read",
+        "server",
+        "partner",
+        "merchant",
+        "root",
+        "x",
+        "master",
+    ]
 )
-_SECRET_KEY_BEFORE: Final = frozenset({"secret", "signing", "encryption", "enc", "master", "hmac", "crypto", "cipher", "aes"})
+_SECRET_KEY_BEFORE: Final = frozenset(
+    {"secret", "signing", "encryption", "enc", "master", "hmac", "crypto", "cipher", "aes"}
+)
 _SPLIT: Final = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 
 
@@ -79,9 +352,21 @@ def _word_kind(words: list[str], index: int) -> KeyName | None:
     if word.startswith(_NOT_PASS) or word.endswith("less"):
         return None
     if word in ("pw", "pwd", "pgpass", "passwd") or "passw" in word or word.startswith("pass") or word.endswith("pass"):
-        if word.endswith("pass") and word not in ("pass", "dbpass", "pgpass", "mypass", "rootpass", "adminpass", "userpass"):
-            if word in ("bypass", "compass", "encompass", "overpass", "underpass", "surpass", "trespass"):
-                return None
+        if (
+            word.endswith("pass")
+            and word
+            not in (
+                "pass",
+                "dbpass",
+                "pgpass",
+                "mypass",
+                "rootpass",
+                "adminpass",
+                "userpass",
+            )
+            and word in ("bypass", "compass", "encompass", "overpass", "underpass", "surpass", "trespass")
+        ):
+            return None
         return KeyName("password", False)
     if word.endswith("pwd") and word != "oldpwd":
         return KeyName("password", False)

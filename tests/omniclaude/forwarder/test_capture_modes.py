@@ -32,36 +32,73 @@ BASE = {"session_id": "s1", "cwd": "/home/dev/demo", "transcript_path": "/t.json
 FIELDS: list[tuple[str, dict[str, Any], tuple[str | int, ...]]] = [
     ("UserPromptSubmit.prompt", {"hook_event_name": "UserPromptSubmit", "prompt": PROMPT}, ("prompt",)),
     ("UserPromptExpansion.prompt", {"hook_event_name": "UserPromptExpansion", "prompt": PROMPT}, ("prompt",)),
-    ("UserPromptExpansion.command_args",
-     {"hook_event_name": "UserPromptExpansion", "command_name": "deploy", "command_args": PROMPT}, ("command_args",)),
-    ("Stop.last_assistant_message", {"hook_event_name": "Stop", "last_assistant_message": PROMPT},
-     ("last_assistant_message",)),
-    ("SubagentStop.last_assistant_message",
-     {"hook_event_name": "SubagentStop", "agent_id": "a1", "last_assistant_message": PROMPT}, ("last_assistant_message",)),
-    ("PreCompact.custom_instructions", {"hook_event_name": "PreCompact", "trigger": "manual", "custom_instructions": PROMPT},
-     ("custom_instructions",)),
-    ("PostCompact.compact_summary", {"hook_event_name": "PostCompact", "compact_summary": PROMPT}, ("compact_summary",)),
-    ("PreToolUse.Agent.prompt",
-     {"hook_event_name": "PreToolUse", "tool_name": "Agent", "tool_input": {"prompt": PROMPT, "description": "d"}},
-     ("tool_input", "prompt")),
-    ("PreToolUse.Task.description",
-     {"hook_event_name": "PreToolUse", "tool_name": "Task", "tool_input": {"prompt": "p", "description": PROMPT}},
-     ("tool_input", "description")),
-    ("PostToolUse.Agent.tool_response",
-     {"hook_event_name": "PostToolUse", "tool_name": "Agent", "tool_input": {"prompt": "p"}, "tool_response": AGENT_RESPONSE},
-     ("tool_response",)),
-    ("PreToolUse.Skill.args",
-     {"hook_event_name": "PreToolUse", "tool_name": "Skill", "tool_input": {"skill": "deploy", "args": PROMPT}},
-     ("tool_input", "args")),
-    ("PostToolBatch.Agent.prompt",
-     {"hook_event_name": "PostToolBatch", "tool_calls": [
-         {"tool_name": "Read", "tool_input": {"file_path": "/a"}, "tool_response": "x"},
-         {"tool_name": "Agent", "tool_input": {"prompt": PROMPT}, "tool_response": "launched"}]},
-     ("tool_calls", 1, "tool_input", "prompt")),
-    ("PostToolBatch.Skill.args",
-     {"hook_event_name": "PostToolBatch", "tool_calls": [{"tool_name": "Skill", "tool_input": {"args": PROMPT}}]},
-     ("tool_calls", 0, "tool_input", "args")),
-]  # fmt: skip
+    (
+        "UserPromptExpansion.command_args",
+        {"hook_event_name": "UserPromptExpansion", "command_name": "deploy", "command_args": PROMPT},
+        ("command_args",),
+    ),
+    (
+        "Stop.last_assistant_message",
+        {"hook_event_name": "Stop", "last_assistant_message": PROMPT},
+        ("last_assistant_message",),
+    ),
+    (
+        "SubagentStop.last_assistant_message",
+        {"hook_event_name": "SubagentStop", "agent_id": "a1", "last_assistant_message": PROMPT},
+        ("last_assistant_message",),
+    ),
+    (
+        "PreCompact.custom_instructions",
+        {"hook_event_name": "PreCompact", "trigger": "manual", "custom_instructions": PROMPT},
+        ("custom_instructions",),
+    ),
+    (
+        "PostCompact.compact_summary",
+        {"hook_event_name": "PostCompact", "compact_summary": PROMPT},
+        ("compact_summary",),
+    ),
+    (
+        "PreToolUse.Agent.prompt",
+        {"hook_event_name": "PreToolUse", "tool_name": "Agent", "tool_input": {"prompt": PROMPT, "description": "d"}},
+        ("tool_input", "prompt"),
+    ),
+    (
+        "PreToolUse.Task.description",
+        {"hook_event_name": "PreToolUse", "tool_name": "Task", "tool_input": {"prompt": "p", "description": PROMPT}},
+        ("tool_input", "description"),
+    ),
+    (
+        "PostToolUse.Agent.tool_response",
+        {
+            "hook_event_name": "PostToolUse",
+            "tool_name": "Agent",
+            "tool_input": {"prompt": "p"},
+            "tool_response": AGENT_RESPONSE,
+        },
+        ("tool_response",),
+    ),
+    (
+        "PreToolUse.Skill.args",
+        {"hook_event_name": "PreToolUse", "tool_name": "Skill", "tool_input": {"skill": "deploy", "args": PROMPT}},
+        ("tool_input", "args"),
+    ),
+    (
+        "PostToolBatch.Agent.prompt",
+        {
+            "hook_event_name": "PostToolBatch",
+            "tool_calls": [
+                {"tool_name": "Read", "tool_input": {"file_path": "/a"}, "tool_response": "x"},
+                {"tool_name": "Agent", "tool_input": {"prompt": PROMPT}, "tool_response": "launched"},
+            ],
+        },
+        ("tool_calls", 1, "tool_input", "prompt"),
+    ),
+    (
+        "PostToolBatch.Skill.args",
+        {"hook_event_name": "PostToolBatch", "tool_calls": [{"tool_name": "Skill", "tool_input": {"args": PROMPT}}]},
+        ("tool_calls", 0, "tool_input", "args"),
+    ),
+]
 
 
 def _event(hook_input: dict[str, Any]) -> dict[str, Any]:
@@ -88,7 +125,9 @@ def test_full_sends_the_prompt_as_written(tmp_path: Path, name: str, hook_input:
 
 
 @pytest.mark.parametrize(("name", "hook_input", "path"), FIELDS, ids=[field[0] for field in FIELDS])
-def test_redacted_sends_the_prompt_without_its_secret(tmp_path: Path, name: str, hook_input: dict[str, Any], path: Any) -> None:
+def test_redacted_sends_the_prompt_without_its_secret(
+    tmp_path: Path, name: str, hook_input: dict[str, Any], path: Any
+) -> None:
     sent = _sent(tmp_path, "redacted", hook_input, path)
     assert SECRET not in json.dumps(sent) and "summarise the repo" in json.dumps(sent)
 
@@ -143,7 +182,9 @@ def test_the_forwarder_makes_the_key_on_first_use(tmp_path: Path) -> None:
     spool_dir.mkdir(parents=True, mode=0o700)
     from omniclaude import envelope
 
-    Spool(str(spool_dir), 1 << 20).append(envelope.encode(_event({"hook_event_name": "UserPromptSubmit", "prompt": PROMPT}), 1 << 18))
+    Spool(str(spool_dir), 1 << 20).append(
+        envelope.encode(_event({"hook_event_name": "UserPromptSubmit", "prompt": PROMPT}), 1 << 18)
+    )
     sink = MemorySink()
     Forwarder([str(spool_dir)], settings, sink=sink).run(RunOptions(until_empty=True, idle_seconds=0))
     key = load_settings(settings.environ).prompt_hash_key

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from omniclaude.forwarder.prepare import OMITTED_PROMPT, dead_letter, prepare
 from omniclaude import prompt_hash
+from omniclaude.forwarder.prepare import OMITTED_PROMPT, dead_letter, prepare
 from omniclaude.forwarder.redaction import CachingRedactor
 from omniclaude.redact import Redactor
 
@@ -147,7 +147,8 @@ def test_capture_modes_for_skill_prompts(
     event = new_event(event_type, payload={field: PROMPT, "execution_id": "e1"})
 
     def sent(mode: str) -> object:
-        return value_of(prepare(event, make_settings(tmp_path, capture_mode=mode, prompt_hash_key=HASH_KEY), redactor))["payload"][field]
+        settings = make_settings(tmp_path, capture_mode=mode, prompt_hash_key=HASH_KEY)
+        return value_of(prepare(event, settings, redactor))["payload"][field]
 
     assert sent("full") == PROMPT
     assert SECRET not in str(sent("redacted"))

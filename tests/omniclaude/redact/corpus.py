@@ -48,7 +48,7 @@ def _vendor_cases() -> list[Case]:
         span = match.span("v") if "v" in pattern.groupindex else match.span()
         example = rule.positive[span[0] : span[1]]
         keep = max((len(k) for k in rule.keywords if example.lower().startswith(k)), default=0)
-        for attempt in range(20):
+        for _attempt in range(20):
             token = _fresh(example, keep)
             text = rule.positive[: span[0]] + token + rule.positive[span[1] :]
             if pattern.search(text):
@@ -161,18 +161,28 @@ def _contextual() -> list[Case]:
     add("private-key-body", "key material:\n{s}\n", f.pem_body(5))
     add("private-key-body", '"private_key": "{s}"', f.pem_body(3).replace("\n", "\\n"))
     wrapped = base64.b64encode(
-        ("-----BEGIN RSA PRIVATE KEY-----\n" + f.pem_body(4, "MIIEowIBAAKCAQEA") + "\n-----END RSA PRIVATE KEY-----\n").encode()
+        (
+            "-----BEGIN RSA PRIVATE KEY-----\n"
+            + f.pem_body(4, "MIIEowIBAAKCAQEA")
+            + "\n-----END RSA PRIVATE KEY-----\n"
+        ).encode()
     ).decode()
     add("kubeconfig-key-data", "users:\n- name: admin\n  user:\n    client-key-data: {s}\n", wrapped)
     add("kubeconfig-key-data", '{{"client-key-data": "{s}"}}', wrapped)
-    add("k8s-secret-data", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  config.json: {s}\n", f.b64(48))
+    add(
+        "k8s-secret-data", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  config.json: {s}\n", f.b64(48)
+    )
     add("k8s-secret-data", "kind: Secret\ntype: Opaque\ndata:\n  username: YWRtaW4=\n  password: {s}\n", f.b64(15))
     add("pem-block", "-----BEGIN OPENSSH PRIVATE KEY-----\n{s}\n-----END OPENSSH PRIVATE KEY-----", f.of(B64, 140))
     add("pem-block", "-----BEGIN EC PRIVATE KEY-----\n{s}", f.of(B64, 120))
     # Authorization with every scheme.
     for scheme in ("Bearer", "Basic", "Token", "token", "SSWS", "ApiKey", "Bot", "GenieKey", "Key"):
         add("authorization", f"Authorization: {scheme} {{s}}", f.of(ALNUM, 32))
-    add("authorization", "-H 'Authorization: AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20250101/x, Signature={s}'", f.of(HEX, 64))
+    add(
+        "authorization",
+        "-H 'Authorization: AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20250101/x, Signature={s}'",
+        f.of(HEX, 64),
+    )
     add("authorization", '{{"headers": {{"authorization": "{s}"}}}}', f.of(ALNUM, 30))
     add("cookie", "Cookie: session={s}; theme=dark", f.of(ALNUM, 32))
     add("cookie", "Set-Cookie: sid={s}; HttpOnly", f.of(LOWER_ALNUM, 32))
@@ -261,7 +271,7 @@ def _negatives() -> list[Case]:
         "grant_type=client_credentials",
         "Authorization: Bearer",
         'headers = {"Authorization": f"Bearer {token}"}',
-        "curl -H \"Authorization: Bearer $TOKEN\" https://api.example.com",
+        'curl -H "Authorization: Bearer $TOKEN" https://api.example.com',
         "docker login -u ci --password-stdin ghcr.io",
         "mysql -u root -p app",
         "redis-cli -h cache ping",
@@ -297,7 +307,7 @@ def _negatives() -> list[Case]:
         f"trace {f.uuid()} finished in 31 ms",
         f'"integrity": "sha512-{f.of(B64, 86)}=="',
         f"image: app@sha256:{f.of(HEX, 64)}",
-        f"etag: W/\"{f.of(HEX, 32)}\"",
+        f'etag: W/"{f.of(HEX, 32)}"',
         f"checksum {f.of(HEX, 64)}  dist/app.tar.gz",
         f"git checkout {f.of(HEX, 12)}",
         f"uuid = '{f.uuid()}'",

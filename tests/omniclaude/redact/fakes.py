@@ -41,7 +41,9 @@ class Fakes:
 
     def password(self, length: int = 14) -> str:
         """A password with letters, digits and a symbol."""
-        return self.of(string.ascii_letters, length - 4) + self.of(string.digits, 2) + self._random.choice("!#%^*") + "x"
+        return (
+            self.of(string.ascii_letters, length - 4) + self.of(string.digits, 2) + self._random.choice("!#%^*") + "x"
+        )
 
     def digits(self, length: int) -> str:
         return self.of(string.digits, length)

@@ -20,12 +20,19 @@ def _positives() -> list[Case]:
         cases.append((family, template.format(s=secret), secret))
 
     add("odbc", "Driver={{ODBC Driver 18}};Server=db;Uid=app;Pwd={s};Encrypt=yes", f.password(16))
-    add("connection-string", 'Server=tcp:db.example.net;Database=app;User Id=sa;Password={s};', f.password(15))
-    add("azure-storage", "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey={s};EndpointSuffix=core", f.b64(64))
+    add("connection-string", "Server=tcp:db.example.net;Database=app;User Id=sa;Password={s};", f.password(15))
+    add(
+        "azure-storage", "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey={s};EndpointSuffix=core", f.b64(64)
+    )
     add("azure-sas", "https://acct.blob.core.windows.net/c/f.txt?sv=2022-11-02&sig={s}", f.of(B64, 43) + "%3D")
     add("query-token", "GET /api/v1/items?access_token={s}&page=2", f.of(ALNUM, 40))
     add("query-apikey", "curl 'https://api.example.com/v2/data?api_key={s}&q=x'", f.of(HEX, 32))
-    add("json-private-key", '{{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\n{s}\\n-----END PRIVATE KEY-----\\n"}}', f.of(B64, 120))
+    add(
+        "json-private-key",
+        '{{"type": "service_account", "private_key": '
+        '"-----BEGIN PRIVATE KEY-----\\n{s}\\n-----END PRIVATE KEY-----\\n"}}',
+        f.of(B64, 120),
+    )
     add("docker-pat", "DOCKERHUB_TOKEN=dckr_pat_{s}", f.of(URLSAFE, 27))
     add("grafana-sa", "grafana token glsa_{s}_{s}", f.of(ALNUM, 32))
     add("shopify", "X-Shopify-Access-Token: shpat_{s}", f.of(HEX, 32))
@@ -58,15 +65,19 @@ def _positives() -> list[Case]:
     add("xml-elem", "<ConnectionPassword>{s}</ConnectionPassword>", f.password(14))
     add("php", "define('AUTH_SALT', '{s}');", f.of(ALNUM + "!@#$%^&*()", 64))
     add("php", "'password' => '{s}',", f.password(14))
-    add("ruby", "config.secret_key_base = \"{s}\"", f.of(HEX, 128))
-    add("python", "client = Client(api_secret=\"{s}\")", f.of(ALNUM, 30))
-    add("toml", "[database]\npassword = \"{s}\"", f.password(14))
+    add("ruby", 'config.secret_key_base = "{s}"', f.of(HEX, 128))
+    add("python", 'client = Client(api_secret="{s}")', f.of(ALNUM, 30))
+    add("toml", '[database]\npassword = "{s}"', f.password(14))
     add("yaml-nested", "spring:\n  datasource:\n    password: {s}\n", f.password(14))
     add("k8s-secret", "apiVersion: v1\nkind: Secret\ndata:\n  DB_PASS: {s}\n", f.b64(18))
-    add("kubeconfig", "users:\n- name: admin\n  user:\n    client-key-data: {s}\n", "LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQo" + f.of(B64, 200))
+    add(
+        "kubeconfig",
+        "users:\n- name: admin\n  user:\n    client-key-data: {s}\n",
+        "LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQo" + f.of(B64, 200),
+    )
     add("pem-body", "here is the key body:\n{s}\n", f.pem_body(5))
     add("openssh-body", "b3BlbnNzaC1rZXktdjEAAAAA{s}", f.of(B64, 200))
-    add("auth-scheme", "Authorization: Digest username=\"u\", response=\"{s}\"", f.of(HEX, 32))
+    add("auth-scheme", 'Authorization: Digest username="u", response="{s}"', f.of(HEX, 32))
     add("auth-scheme", "authorization: SSWS {s}", f.of(URLSAFE, 42))
     add("url-slash", "postgres://app:{s}@db:5432/app", f.of(ALNUM, 10) + "/" + f.of(ALNUM, 8))
     add("netrc", "machine api.example.com\n  login bot\n  password {s}\n", f.password(14))

@@ -57,34 +57,54 @@ def _mcp(text: str) -> dict[str, object]:
 POSITIONS: dict[str, Position] = {
     "bash-command": Position(
         "PreToolUse",
-        lambda t: _hook("PreToolUse", tool_name="Bash", tool_use_id="t1", tool_input={"command": t, "description": "run"}),
+        lambda t: _hook(
+            "PreToolUse", tool_name="Bash", tool_use_id="t1", tool_input={"command": t, "description": "run"}
+        ),
         lambda v: _input(v)["tool_input"]["command"],
     ),
     "bash-stdout": Position(
         "PostToolUse",
         lambda t: _hook(
-            "PostToolUse", tool_name="Bash", tool_use_id="t2", tool_input={"command": "cat notes.txt"},
+            "PostToolUse",
+            tool_name="Bash",
+            tool_use_id="t2",
+            tool_input={"command": "cat notes.txt"},
             tool_response={"stdout": t, "stderr": "", "interrupted": False},
         ),
         lambda v: _input(v)["tool_response"]["stdout"],
     ),
     "write-content": Position(
         "PreToolUse",
-        lambda t: _hook("PreToolUse", tool_name="Write", tool_use_id="t3", tool_input={"file_path": "/home/dev/app/.env", "content": t}),
+        lambda t: _hook(
+            "PreToolUse",
+            tool_name="Write",
+            tool_use_id="t3",
+            tool_input={"file_path": "/home/dev/app/.env", "content": t},
+        ),
         lambda v: _input(v)["tool_input"]["content"],
     ),
     "edit-new-string": Position(
         "PreToolUse",
         lambda t: _hook(
-            "PreToolUse", tool_name="Edit", tool_use_id="t4",
-            tool_input={"file_path": "/home/dev/app/settings.py", "old_string": "x = 1", "new_string": t, "replace_all": False},
+            "PreToolUse",
+            tool_name="Edit",
+            tool_use_id="t4",
+            tool_input={
+                "file_path": "/home/dev/app/settings.py",
+                "old_string": "x = 1",
+                "new_string": t,
+                "replace_all": False,
+            },
         ),
         lambda v: _input(v)["tool_input"]["new_string"],
     ),
     "read-content": Position(
         "PostToolUse",
         lambda t: _hook(
-            "PostToolUse", tool_name="Read", tool_use_id="t5", tool_input={"file_path": "/home/dev/app/notes.md"},
+            "PostToolUse",
+            tool_name="Read",
+            tool_use_id="t5",
+            tool_input={"file_path": "/home/dev/app/notes.md"},
             tool_response={"type": "text", "file": {"filePath": "/home/dev/app/notes.md", "content": t, "numLines": 1}},
         ),
         lambda v: _input(v)["tool_response"]["file"]["content"],
@@ -96,18 +116,30 @@ POSITIONS: dict[str, Position] = {
     ),
     "mcp-string": Position(
         "PostToolUse",
-        lambda t: _hook("PostToolUse", tool_name="mcp__db__query", tool_use_id="t6", tool_input={"sql": "select 1"},
-                        tool_response=json.dumps(_mcp(t))),
+        lambda t: _hook(
+            "PostToolUse",
+            tool_name="mcp__db__query",
+            tool_use_id="t6",
+            tool_input={"sql": "select 1"},
+            tool_response=json.dumps(_mcp(t)),
+        ),
         lambda v: json.loads(_input(v)["tool_response"])["content"][0]["text"],
     ),
     "mcp-dict": Position(
         "PostToolUse",
-        lambda t: _hook("PostToolUse", tool_name="mcp__db__query", tool_use_id="t7", tool_input={"sql": "select 1"},
-                        tool_response=_mcp(t)),
+        lambda t: _hook(
+            "PostToolUse",
+            tool_name="mcp__db__query",
+            tool_use_id="t7",
+            tool_input={"sql": "select 1"},
+            tool_response=_mcp(t),
+        ),
         lambda v: _input(v)["tool_response"]["content"][0]["text"],
     ),
-    "not-json": Position("PostToolUse", lambda t: ("not json\n" + t).encode(), lambda v: v["payload"]["raw"][len("not json\n"):]),
-}  # fmt: skip
+    "not-json": Position(
+        "PostToolUse", lambda t: ("not json\n" + t).encode(), lambda v: v["payload"]["raw"][len("not json\n") :]
+    ),
+}
 
 
 def spool_line(position: Position, text: str, max_bytes: int = 256 * 1024) -> dict[str, Any]:

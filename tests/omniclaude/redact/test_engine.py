@@ -14,8 +14,8 @@ from typing import Any, cast
 
 import pytest
 from omniclaude import redact as redact_module
-from omniclaude.redact import _engine as engine
 from omniclaude.redact import Redactor, redact
+from omniclaude.redact import _engine as engine
 
 AWS_KEY = "AKIA" + "IOSFODNN7EXAMPLE"
 AWS_TEMP_KEY = "ASIA" + "Y34FZKBOKMUTVV7A"
@@ -292,7 +292,11 @@ def test_walks_json_structure() -> None:
         "payload": {
             "input": {
                 "tool_input": {"command": "curl -H 'Authorization: Bearer [REDACTED:bearer]' [REDACTED:jwt]"},
-                "env": {"DB_PASSWORD": "[REDACTED:password]", "HOME": "/root", "GITHUB_TOKEN": "[REDACTED:github-token]"},
+                "env": {
+                    "DB_PASSWORD": "[REDACTED:password]",
+                    "HOME": "/root",
+                    "GITHUB_TOKEN": "[REDACTED:github-token]",
+                },
                 "headers": [{"name": "X-Api-Key", "value": "[REDACTED:api-key]"}, {"name": "Accept", "value": "*/*"}],
             },
             "clientSecret": "[REDACTED:secret]",
@@ -527,9 +531,7 @@ def test_every_match_of_a_rule_holds_its_triggers() -> None:
 def test_fold_maps_every_character_a_trigger_letter_matches() -> None:
     # What `re` matches to a trigger's character, ignoring case or not, folds to that character.
     everything = "".join(chr(code) for code in range(0x110000) if not 0xD800 <= code < 0xE000)
-    literals = {
-        literal for rule in engine._BUILTIN_RULES for clause in rule.triggers or () for literal in clause
-    }
+    literals = {literal for rule in engine._BUILTIN_RULES for clause in rule.triggers or () for literal in clause}
     for char in sorted(set("".join(literals))):
         assert char == char.lower()
         for twin in set(re.findall(re.escape(char), everything, re.IGNORECASE)):

@@ -54,7 +54,7 @@ def _run_hook(event: str, stdin: bytes, home: Path) -> None:
 def test_corpus_through_the_real_hook_and_forwarder(tmp_path: Path) -> None:
     home = tmp_path / "oc"
     runs: list[tuple[str, str, list[Case]]] = []  # (position, text, cases)
-    for name, position in POSITIONS.items():
+    for name, _position in POSITIONS.items():
         limit = RAW_PREVIEW_CHARS - 64 if name == "not-json" else 200_000
         for cases in (corpus.POSITIVES, corpus.NEGATIVES):
             for chunk in _chunks(cases, limit):
