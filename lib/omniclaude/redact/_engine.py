@@ -542,7 +542,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
     # ["X-Auth-Token", "..."], define('DB_PASSWORD', '...').
     _rule(
         "secret",
-        r"\\?[\"'](?:name|key|header)\\?[\"'][ \t]*[:=][ \t]*\\?[\"'](?P<k>[^\"'\\\r\n]{1,64})\\?[\"'][ \t]*,[ \t]*"
+        r"(?<=[\"'])(?:name|key|header)\\?[\"'][ \t]*[:=][ \t]*\\?[\"'](?P<k>[^\"'\\\r\n]{1,64})\\?[\"'][ \t]*,[ \t]*"
         r"\\?[\"']value\\?[\"'][ \t]*[:=][ \t]*\\?[\"'](?P<v>(?:[^\"'\\\r\n]|\\[^\"'\r\n])*)",
         _I,
         value=("v",),
@@ -655,6 +655,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         keyed=True,
         accept=_yaml_value_is_secret,
         triggers=(_KEY_WORD_TRIGGERS, (":",)),
+        at_stems=True,
     ),
     _rule(
         "secret",
@@ -737,6 +738,14 @@ def _looks_like_json(text: str) -> bool:
     return (head == "{" and tail == "}") or (head == "[" and tail == "]" and len(text) > 2)
 
 
+_ALL_LITERALS: Final = frozenset(
+    literal for rule in _BUILTIN_RULES for clause in rule.triggers or () for literal in clause
+)
+# Literals so short and common (":", "=", "--") that a search for each is cheaper than an automaton hit
+# for each of their many occurrences.
+_SHORT_LITERALS: Final = frozenset(literal for literal in _ALL_LITERALS if len(literal) <= 2)
+
+
 def _automaton() -> Any:
     """An Aho-Corasick automaton over every trigger literal (pyahocorasick), or None without it: one
     pass over a text then tells which literals it holds, instead of one search per literal."""
@@ -745,7 +754,7 @@ def _automaton() -> Any:
     except ImportError:  # pragma: no cover - the fallback searches literal by literal
         return None
     automaton = ahocorasick.Automaton()
-    for literal in {literal for rule in _BUILTIN_RULES for clause in rule.triggers or () for literal in clause}:
+    for literal in _ALL_LITERALS - _SHORT_LITERALS:
         automaton.add_word(literal, literal)
     automaton.make_automaton()
     return automaton
@@ -774,13 +783,22 @@ def _stem_automaton() -> Any:
 _STEMS_AUTOMATON: Final = _stem_automaton()
 
 
-def _subn_at_stems(rule: _Rule, text: str) -> tuple[str, int]:
-    """``rule.pattern.subn(rule.replace, text)`` for a rule whose every match starts at a stem: the
-    pattern is tried only where a stem starts, instead of at every position."""
+def _stem_starts(folded: str) -> list[int]:
+    return sorted({end - length + 1 for end, length in _STEMS_AUTOMATON.iter(folded)})
+
+
+def _subn_at_stems(rule: _Rule, text: str, memo: dict[str, list[int]]) -> tuple[str, int]:
+    """``rule.pattern.subn(rule.replace, text)`` for a rule whose every match starts at a stem (or, for a
+    pattern anchored with ``^``, at the start of a line that holds one): the pattern is tried only there,
+    instead of at every position. ``memo`` keeps each text's stem starts for the next such rule."""
     folded = _fold(text)
     if _STEMS_AUTOMATON is None or len(folded) != len(text):
         return rule.pattern.subn(rule.replace, text)
-    starts = sorted({end - length + 1 for end, length in _STEMS_AUTOMATON.iter(folded)})
+    starts = memo.get(text)
+    if starts is None:
+        starts = memo[text] = _stem_starts(folded)
+    if rule.pattern.pattern.startswith("^"):
+        starts = sorted({text.rfind("\n", 0, start) + 1 for start in starts})
     out: list[str] = []
     last = count = 0
     for start in starts:
@@ -880,6 +898,7 @@ class Redactor:
         folded = _fold(text)
         if _AUTOMATON is not None:
             found = {literal for _end, literal in _AUTOMATON.iter(folded)}
+            found.update(literal for literal in _SHORT_LITERALS if literal in folded)
             if not found:
                 return self._apply(text, self._custom) if self._custom else text
             indexes: set[int] = set()
@@ -938,6 +957,7 @@ class Redactor:
         """``text`` with ``rules`` applied in order, each to the text between the markers so far."""
         if not rules:
             return text
+        stems: dict[str, list[int]] = {}  # where stems start in each piece, for the rules tried there
         pieces = _MARKER_SPLIT.split(text)  # even indexes are text, odd ones are markers
         for rule in rules:
             out: list[str] = []
@@ -946,7 +966,7 @@ class Redactor:
                     out.append(piece)
                     continue
                 if rule.at_stems:
-                    new, count = _subn_at_stems(rule, piece)
+                    new, count = _subn_at_stems(rule, piece, stems)
                 else:
                     new, count = rule.pattern.subn(rule.replace, piece)
                 if count and new != piece:

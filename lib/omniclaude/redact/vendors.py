@@ -296,12 +296,12 @@ VENDOR_RULES: tuple[VendorRule, ...] = (
     ),
     VendorRule(
         "discord-bot-token",
-        r"(?i:discord|bot)[^\r\n]{0,40}?"
+        r"(?i:discord)[^\r\n]{0,60}?"
         + _B
         + r"(?P<v>[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38})"
         + _E,
-        ("discord", "bot"),
-        "bot token MTE" + _r(A, 21) + "." + _r(A, 6) + "." + _r(A, 27),
+        ("discord",),
+        "discord bot token MTE" + _r(A, 21) + "." + _r(A, 6) + "." + _r(A, 27),
         "bot Mr.Smith",
     ),
     VendorRule("facebook-token", _B + r"EAA[MC][A-Za-z0-9]{100,}", ("eaam", "eaac"), "EAAC" + _r(A, 120), "EAAC"),
