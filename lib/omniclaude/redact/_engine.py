@@ -16,40 +16,53 @@ Contract:
   unbounded run stops at a character that ends the next candidate's run too, so no text is
   rescanned from many starting points. Extra patterns from configuration are the caller's
   to keep linear.
+- Fast: one Aho-Corasick pass (pyahocorasick) over a text finds the trigger literals it holds;
+  only the rules whose triggers are all there run. Keyword rules are tried only where a stem
+  starts (or at the start of a line that holds one), vendor rules start on their literal prefix.
+- A text that is a JSON object or array is redacted as the structure it holds first (which sees
+  through its escapes), then as text.
 
 Kinds, from the most specific to the least:
 
 - whole tokens recognised by shape: ``private-key`` (a PEM block from BEGIN to END, or to
-  the end of the string when END is missing), ``jwt``, ``aws-access-key``,
-  ``github-token``, ``gitlab-token``, ``slack-webhook``, ``slack-token``, ``stripe-key``,
-  ``google-api-key``, ``anthropic-key``, ``openai-key``, ``npm-token``, ``pypi-token``,
-  ``huggingface-token``;
+  the end of the string when END is missing; a DER key body without its BEGIN line; a PEM key
+  wrapped in base64), ``jwt``, ``aws-access-key``, ``github-token``, ``gitlab-token``,
+  ``slack-webhook``, ``slack-token``, ``stripe-key``, ``google-api-key``, ``anthropic-key``,
+  ``openai-key``, ``npm-token``, ``pypi-token``, ``huggingface-token``, and every rule of
+  ``vendors.VENDOR_RULES`` (its id is the kind);
 - values recognised by context: ``url-credentials`` (the password of
   ``scheme://user:password@host``), ``bearer`` (an Authorization header value after its
   scheme, or ``Bearer <token>`` anywhere), ``cookie`` (a Cookie or Set-Cookie header value),
-  and assignments whose key names a secret: ``password``, ``secret``, ``token``, ``api-key``,
-  ``aws-secret-key``, ``private-key``, ``credentials``;
+  passwords given on command lines (``curl -u``, ``mysql -p``, ``sshpass -p``, ``redis-cli -a``,
+  ``docker login -p``, ``pass:``, ``echo pw | sudo -S``, ``--from-literal=``, ``htpasswd -b``),
+  ``.pgpass`` lines, a Kubernetes Secret's ``data:``, prose ("my password is ...", in several
+  languages), and assignments whose key names a secret (the kind comes from
+  ``keywords.classify``: ``password``, ``secret``, ``token``, ``api-key``, ``aws-secret-key``,
+  ``private-key``, ``credentials``, ``cookie``, ``session``, ``signature``, ``authorization``);
+- a long random-looking run shortly after a secret word (hex only on the same line);
 - dict keys that name a secret also give ``authorization`` (auth, authorization) and
   ``cookie``;
 - ``custom``: a match of an extra pattern from configuration.
 
 Decisions on near misses:
 
-- A key names a secret when its last word does: ``DB_PASSWORD``, ``clientSecret``,
-  ``x-api-key`` and ``csrftoken`` do; ``max_tokens``, ``token_count``, ``tokenizer``,
-  ``passwordless`` and ``secret_name`` do not. ``eos_token`` and its tokenizer siblings are
-  not secrets either. A bare ``auth``, ``authorization`` or ``cookie`` names a secret only as
-  a dict key; in text those are handled by the header rules.
+- A key names a secret when one of its words contains a secret word (``keywords``):
+  ``DB_PASS``, ``MYSQL_PWD``, ``clientSecret``, ``x-api-key``, ``SECRET_KEY_BASE`` and
+  ``csrftoken`` do; ``max_tokens``, ``token_count``, ``tokenizer``, ``passwordless``,
+  ``session_id`` and ``secret_name`` do not, nor do ``eos_token`` and its tokenizer siblings.
+  Weak names (``key``, ``auth``, ``session``, ``private``) need a value that looks secret. In
+  text, ``Authorization`` and ``Cookie`` are left to the header rules, which know the schemes.
 - In dicts, a string under a secret key is replaced whole, also inside a list under that
   key; numbers, booleans, None and empty strings are kept. ``{"name": "DB_PASSWORD",
-  "value": "..."}`` pairs count the name as the key of the value. Dict keys are redacted as
-  text too.
+  "value": "..."}`` pairs count the name as the key of the value, and so do pairs such as
+  ``["X-Auth-Token", "..."]``. Dict keys are redacted as text too.
 - In text, an assignment (``k=v``, ``k: v``, ``"k": "v"``, ``['k'] = v``, ``k := v``,
   ``k => v``, ``k == v``, ``k: str = v``, ``--k v``, ``<k>v</k>``) keeps the key, separator,
   quotes and string prefix (``f"..."``). An unquoted value stops at whitespace, quotes or
   ``,;&|<>()[]{}``; at the start of a line, ``k: value`` is YAML and the value runs to the
   end of the line. A quoted value may lack its closing quote (a text cut short), unless it
-  goes on with a closer, as the ``")`` of ``getpass("Password: ")`` does.
+  goes on with a closer, as the ``")`` of ``getpass("Password: ")`` does. An unquoted value
+  after ``: `` in text must look secret (``Invalid token: signature has expired`` stays).
 - Values that hold no secret are kept: null and boolean words, type names (``token: str``),
   ``***`` masks, references (``$UPPER_CASE``, ``${name}``, ``${{ secrets.X }}``,
   ``{{ .Values.x }}``, ``{token}``), code (``getpass()``, ``os.environ[...]``, and dotted
@@ -60,9 +73,9 @@ Decisions on near misses:
   character or dash before it (so ``sk-learn-compatible-estimators`` and ``task-sk-1``
   stay); ``pk_live_`` keys are publishable and stay; ``Bearer`` outside an Authorization
   header needs a token of 16 or more characters with a digit (so prose stays).
-- Known misses, for want of a shape or a key: an AWS secret key, an opaque token or a PEM
-  body without its BEGIN line, standing alone; ``mysql -pSECRET``; ``user:pass@host``
-  without a scheme. Git SHAs, UUIDs, digests and base64 blobs are kept for the same reason.
+- Known misses, for want of a shape or a key: an AWS secret key or an opaque token standing
+  alone, far from any secret word; ``user:pass@host`` without a scheme. Git SHAs, UUIDs,
+  digests and base64 blobs are kept for the same reason.
 """
 
 from __future__ import annotations
@@ -746,21 +759,22 @@ _ALL_LITERALS: Final = frozenset(
 _SHORT_LITERALS: Final = frozenset(literal for literal in _ALL_LITERALS if len(literal) <= 2)
 
 
-def _automaton() -> Any:
-    """An Aho-Corasick automaton over every trigger literal (pyahocorasick), or None without it: one
-    pass over a text then tells which literals it holds, instead of one search per literal."""
+def _automaton(words: dict[str, object]) -> Any:
+    """An Aho-Corasick automaton (pyahocorasick) that finds ``words`` and gives their values, or None
+    without the library: one pass over a text then tells which words it holds and where, instead of
+    one search per word."""
     try:
         import ahocorasick
     except ImportError:  # pragma: no cover - the fallback searches literal by literal
         return None
     automaton = ahocorasick.Automaton()
-    for literal in _ALL_LITERALS - _SHORT_LITERALS:
-        automaton.add_word(literal, literal)
+    for word, value in words.items():
+        automaton.add_word(word, value)
     automaton.make_automaton()
     return automaton
 
 
-_AUTOMATON: Final = _automaton()
+_AUTOMATON: Final = _automaton({literal: literal for literal in _ALL_LITERALS - _SHORT_LITERALS})
 # For each trigger literal, the built-in rules whose first clause holds it (in rule order).
 _BY_FIRST_LITERAL: Final[dict[str, tuple[int, ...]]] = {
     literal: tuple(i for i, rule in enumerate(_BUILTIN_RULES) if literal in (rule.triggers or ((),))[0])
@@ -768,19 +782,7 @@ _BY_FIRST_LITERAL: Final[dict[str, tuple[int, ...]]] = {
 }
 
 
-def _stem_automaton() -> Any:
-    try:
-        import ahocorasick
-    except ImportError:  # pragma: no cover
-        return None
-    automaton = ahocorasick.Automaton()
-    for stem in STEMS:
-        automaton.add_word(stem, len(stem))
-    automaton.make_automaton()
-    return automaton
-
-
-_STEMS_AUTOMATON: Final = _stem_automaton()
+_STEMS_AUTOMATON: Final = _automaton({stem: len(stem) for stem in STEMS})
 
 
 def _stem_starts(folded: str) -> list[int]:
