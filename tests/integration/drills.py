@@ -33,7 +33,7 @@ import psycopg
 from omniclaude.config import load_settings
 from omniclaude.logger import EventLogger
 from omniclaude.topics import event_topics
-from omniclaude_consumer.rows import EXECUTION_LOGS, TABLES
+from omniclaude_consumer.rows import TABLES
 
 from tests.consumer import factory
 from tests.consumer.conftest import (
@@ -226,11 +226,13 @@ class ScaleOutReport:
 
 
 def _row_count(url: str) -> int:
+    """Rows in every table the consumer writes (one per execution in the execution log)."""
+    total = 0
     with psycopg.connect(url) as conn:
-        tables = [table for table in TABLES if table != EXECUTION_LOGS]
-        total = sum(int(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables)  # type: ignore[index]
-        executions = conn.execute("SELECT count(*) FROM agent_execution_logs").fetchone()
-    return total + int(executions[0] if executions else 0)
+        for table in TABLES:
+            row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+            total += int(row[0]) if row else 0
+    return total
 
 
 def scale_out(
