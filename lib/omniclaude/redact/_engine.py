@@ -906,10 +906,10 @@ class Redactor:
             indexes: set[int] = set()
             for literal in found:
                 indexes.update(_BY_FIRST_LITERAL[literal])
-            chosen = [
+            chosen = [  # the candidates only, in rule order
                 rule
-                for index, rule in enumerate(_BUILTIN_RULES)
-                if index in indexes and all(not found.isdisjoint(clause) for clause in rule.triggers or ())
+                for rule in map(_BUILTIN_RULES.__getitem__, sorted(indexes))
+                if all(not found.isdisjoint(clause) for clause in rule.triggers or ())
             ]
             return self._apply(text, chosen + list(self._custom))
         if _ANY_TRIGGER.search(folded) is None:  # the common case: no built-in rule can match
