@@ -9,9 +9,11 @@ per session (`--pip-args "--no-index --find-links ..."`), so only the first buil
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
+import shutil
 import stat
 import subprocess
 import uuid
@@ -40,6 +42,8 @@ case "$*" in
       echo '[]'
     fi ;;
   "plugin marketplace add "*) printf '%s' "$4" > "$state/marketplace"; echo "added" ;;
+  "plugin marketplace update omniclaude-local") echo "updated" ;;
+  "plugin update omniclaude@omniclaude-local") echo "updated" ;;
   "plugin marketplace remove omniclaude-local")
     [ -f "$state/marketplace" ] || { echo "not found" >&2; exit 1; }
     rm "$state/marketplace" ;;
@@ -103,6 +107,8 @@ def dirs_of(home: Path) -> dict[str, Path]:
         "config": home / ".config" / "omniclaude",
         "data": home / ".local" / "share" / "omniclaude",
         "state": home / ".local" / "state" / "omniclaude",
+        "plugin": home / ".local" / "share" / "omniclaude" / "plugin",
+        "bin": home / ".local" / "bin",
     }
 
 
@@ -113,7 +119,7 @@ def ok(done: subprocess.CompletedProcess[str]) -> str:
 
 def record_one_event(installer: Installer, home: Path) -> Path:
     """Fires the installed hook once, as Claude Code would; returns the spool folder."""
-    env = installer.env(home, extra={"CLAUDE_PLUGIN_ROOT": str(installer.checkout)})
+    env = installer.env(home, extra={"CLAUDE_PLUGIN_ROOT": str(dirs_of(home)["plugin"])})
     payload = json.dumps({"session_id": "s-1", "hook_event_name": "Stop", "cwd": str(home)})
     subprocess.run(["sh", "-c", '"${CLAUDE_PLUGIN_ROOT}/hooks/capture" Stop'], input=payload, text=True,
                    env=env, check=True, timeout=30)
@@ -140,16 +146,20 @@ def test_install_twice_changes_nothing_and_uninstall_reverses_it(installer: Inst
     assert stat.S_IMODE(dirs["config"].stat().st_mode) == 0o700
     for name in ("config.env", "secrets.env"):
         assert stat.S_IMODE((dirs["config"] / name).stat().st_mode) == 0o600
-    assert claude_calls(claude) == [f"plugin marketplace add {installer.checkout}", f"plugin install {PLUGIN_ID}"]
+    plugin = dirs["plugin"]
+    assert claude_calls(claude) == [f"plugin marketplace add {plugin}", f"plugin install {PLUGIN_ID}"]
     assert "ok    plugin" in first and "ok    interpreter" in first, first
+    for name in ("omniclaude", "omniclaude-consumer"):
+        assert os.readlink(dirs["bin"] / name) == str(dirs["data"] / "venv" / "bin" / name)
+    assert f'export PATH="{dirs["bin"]}:$PATH"' in first  # the bin dir is not on this PATH
     assert "warn  kafka       not configured" in first  # no Kafka: still a success
     before = snapshot(home)
 
     second = ok(installer.run(home, path=path))
     assert snapshot(home) == before
-    assert claude_calls(claude) == [f"plugin marketplace add {installer.checkout}", f"plugin install {PLUGIN_ID}"]
+    assert claude_calls(claude) == [f"plugin marketplace add {plugin}", f"plugin install {PLUGIN_ID}"]
     assert "up to date in the venv" in second
-    assert f"marketplace omniclaude-local already added from {installer.checkout}" in second
+    assert f"marketplace omniclaude-local already added from {plugin}" in second
     assert f"plugin {PLUGIN_ID} already installed" in second
 
     # --dry-run, installed or not, changes nothing either
@@ -186,8 +196,9 @@ def test_dry_run_on_a_fresh_home_prints_every_step_and_changes_nothing(installer
         f"-m venv {dirs['data'] / 'venv'}",
         "would run: " + str(dirs["data"] / "venv" / "bin" / "python") + " -m pip install",
         f"recording {dirs['data'] / 'venv' / 'bin' / 'python'} in {dirs['data'] / 'python'}",
-        f"plugin marketplace add {installer.checkout}",
+        f"plugin marketplace add {dirs['plugin']}",
         f"plugin install {PLUGIN_ID}",
+        f"would link {dirs['bin'] / 'omniclaude'} -> {dirs['data'] / 'venv' / 'bin' / 'omniclaude'}",
         "would run: " + str(dirs["data"] / "venv" / "bin" / "omniclaude") + " doctor",
         "dry run complete: nothing was changed",
     ):
@@ -322,14 +333,25 @@ def test_an_invalid_setting_is_refused_before_anything_changes(installed: tuple[
 # -- the real Claude Code ----------------------------------------------------------------------------------
 
 
+def tree_size(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+
+
 @pytest.mark.claude
-def test_install_registers_the_plugin_with_the_real_claude_code(installer: Installer, tmp_path: Path) -> None:
+def test_the_real_claude_code_gets_the_clean_plugin_and_each_update(
+        installer: Installer, tmp_path: Path) -> None:
     from tests.harness.claude_code import ClaudeCodeUnavailable, claude_env, ensure_claude_code
 
     try:
         claude = ensure_claude_code()
     except ClaudeCodeUnavailable as exc:
         pytest.fail(str(exc), pytrace=False)
+    # A checkout after `scripts/test`: a .venv (and caches) next to the sources must not reach Claude Code.
+    checkout = tmp_path / "checkout"
+    shutil.copytree(installer.checkout, checkout)
+    (checkout / ".venv" / "lib").mkdir(parents=True)
+    (checkout / ".venv" / "lib" / "big.bin").write_bytes(b"\0" * (4 << 20))
+    installer = dataclasses.replace(installer, checkout=checkout)
     home = tmp_path / "home"
     home.mkdir()
     env = claude_env(home, "http://127.0.0.1:9")  # offline: nothing here talks to the API
@@ -337,6 +359,7 @@ def test_install_registers_the_plugin_with_the_real_claude_code(installer: Insta
     extra = {key: value for key, value in env.items() if key not in ("PATH", "HOME") and not key.startswith("XDG_")}
     extra["TMPDIR"] = str(home / "tmp")
     (home / "tmp").mkdir()
+    plugin = dirs_of(home)["plugin"]
 
     out = ok(installer.run(home, path=path, extra=extra))
     assert "ok    plugin      omniclaude@omniclaude-local" in out
@@ -347,19 +370,53 @@ def test_install_registers_the_plugin_with_the_real_claude_code(installer: Insta
         parsed: list[dict[str, object]] = json.loads(done.stdout)
         return parsed
 
-    plugins = {entry["id"]: entry for entry in listing("list")}
-    assert plugins[PLUGIN_ID]["readFromFolder"] == str(installer.checkout)
-    assert plugins[PLUGIN_ID]["enabled"] is True
-    assert {"name": "omniclaude-local", "path": str(installer.checkout)}.items() <= {
-        key: value for entry in listing("marketplace", "list") if entry["name"] == "omniclaude-local"
-        for key, value in entry.items()
+    entry = {e["id"]: e for e in listing("list")}[PLUGIN_ID]
+    assert entry["readFromFolder"] == str(plugin)
+    assert entry["enabled"] is True
+    assert f"Claude Code has loaded {entry['version']}" in out
+    assert {"name": "omniclaude-local", "path": str(plugin)}.items() <= {
+        key: value for e in listing("marketplace", "list") if e["name"] == "omniclaude-local"
+        for key, value in e.items()
     }.items()
+    cache = home / ".claude" / "plugins" / "cache"
+    assert not list(cache.rglob(".venv")) and not list(plugin.rglob(".venv"))
+    assert tree_size(cache) <= tree_size(plugin) < 1 << 20
+    assert sorted(p.name for p in plugin.iterdir()) == [".claude-plugin", "hooks", "lib", "skills"]
+
+    # an edit to a hook file, then install.sh: the plugin folder and Claude Code's copy have it
+    capture = checkout / "hooks" / "capture.py"
+    capture.write_text(capture.read_text() + "# edited\n")
+    out = ok(installer.run(home, path=path, extra=extra))
+    assert (plugin / "hooks" / "capture.py").read_text().endswith("# edited\n")
+    updated = {e["id"]: e for e in listing("list")}[PLUGIN_ID]
+    assert updated["version"] != entry["version"]
+    assert Path(str(updated["installPath"]), "hooks", "capture.py").read_text().endswith("# edited\n")
+    assert f"Claude Code has loaded {updated['version']}" in out
 
     ok(installer.run(home, "--uninstall", path=path, extra=extra))
-    assert PLUGIN_ID not in {entry["id"] for entry in listing("list")}
-    assert "omniclaude-local" not in {entry["name"] for entry in listing("marketplace", "list")}
+    assert PLUGIN_ID not in {e["id"] for e in listing("list")}
+    assert "omniclaude-local" not in {e["name"] for e in listing("marketplace", "list")}
+    assert not plugin.exists()
     # what is left is Claude Code's own copy in its plugin cache, marked orphaned, which it cleans itself
     assert [rel for rel in ours(home) if not rel.startswith(".claude/plugins/cache/")] == []
+
+
+@pytest.mark.postgres
+def test_the_readme_commands_run_by_their_bare_names(installer: Installer, tmp_path: Path,
+                                                     database_url: str) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    bin_dir = dirs_of(home)["bin"]
+    path = installer.path(bin_dir)
+    out = ok(installer.run(home, "--database-url", database_url, path=path))
+    assert "add this line to your shell" not in out
+    env = installer.env(home, path=path)
+    for command in (["omniclaude", "status"], ["omniclaude", "tail"], ["omniclaude", "db", "upgrade"],
+                    ["omniclaude-consumer", "--help"]):
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, (command, done.stdout, done.stderr)
+    ok(installer.run(home, "--uninstall", path=path))
+    assert not bin_dir.exists() or not any(bin_dir.iterdir())
 
 
 # -- Kafka: the uninstall ships what waits in the spool first -----------------------------------------------

@@ -24,31 +24,72 @@ CAPTURE_MODES = ("full", "redacted", "hash", "off")
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 
-# name, type, default, secret, description
-FIELDS: tuple[tuple[str, type, object, bool, str], ...] = (
-    ("home", str, None, False, "One folder for all of omniclaude's files, instead of the platform's user dirs."),
-    ("kafka_bootstrap_servers", str, None, False,
-     "Kafka bootstrap servers (host:port,...). Unset: events wait in the spool."),
-    ("kafka_security_protocol", str, "PLAINTEXT", False, "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."),
-    ("kafka_sasl_mechanism", str, None, False, "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512."),
-    ("kafka_sasl_username", str, None, False, "SASL user name."),
-    ("kafka_sasl_password", str, None, True, "SASL password (kept in secrets.env)."),
-    ("kafka_ssl_cafile", str, None, False, "CA bundle for SSL."),
-    ("kafka_ssl_certfile", str, None, False, "Client certificate for SSL."),
-    ("kafka_ssl_keyfile", str, None, False, "Client private key for SSL."),
-    ("kafka_client_id", str, "omniclaude", False, "Kafka client id."),
-    ("topic_prefix", str, "omniclaude", False, "Prefix of every topic name."),
-    ("topic_partitions", int, 3, False, "Partitions of the topics the forwarder creates."),
-    ("capture_mode", str, "redacted", False, "Prompt capture: full, redacted, hash or off."),
-    ("redact_patterns", str, None, False, "Extra regular expressions to redact, one per line."),
-    ("prompt_hash_key", str, None, True,
-     "HMAC key for `hash` capture mode (kept in secrets.env; made by the forwarder on first use)."),
-    ("spool_max_bytes", int, 512 * 1024 * 1024, False, "Spool cap in bytes; when full, the oldest events are dropped."),
-    ("event_max_bytes", int, 256 * 1024, False, "Largest event in bytes; longer strings are truncated to fit."),
-    ("forwarder_idle_seconds", float, 30.0, False, "The forwarder exits after this long with nothing to send."),
-    ("database_url", str, None, True, "PostgreSQL URL for `omniclaude db` and doctor (kept in secrets.env)."),
-    ("python", str, None, False, "Interpreter for the hooks and the forwarder (recorded by install.sh)."),
-    ("health_url", str, None, False, "The consumer's health endpoint, checked by doctor."),
+
+class Field:
+    """One client setting, declared once: the settings object, install.sh's options, the template of the
+    settings files and the README table are all derived from these rows. Adding a setting is one row.
+
+    `name` is the attribute (the variable is OMNICLAUDE_ + NAME); `kind` is str, int or float; a `secret`
+    lives in secrets.env and is never printed; `doc` is one sentence (the README's "meaning" column and the
+    settings files' comment); `choices` are the allowed values when they are a fixed set; `option` is the
+    metavar of install.sh's `--name-with-dashes` option ("" when install.sh offers none).
+    """
+
+    __slots__ = ("choices", "default", "doc", "kind", "name", "option", "secret")
+
+    def __init__(self, name: str, kind: type, default: object, secret: bool, doc: str, *,
+                 choices: tuple[str, ...] = (), option: str = "") -> None:
+        self.name = name
+        self.kind = kind
+        self.default = default
+        self.secret = secret
+        self.doc = doc
+        self.choices = choices
+        self.option = option
+
+    def __repr__(self) -> str:
+        return f"Field({self.name!r})"
+
+    @property
+    def env(self) -> str:
+        """The environment variable (and settings-file key) that sets it."""
+        return PREFIX + self.name.upper()
+
+    @property
+    def flag(self) -> str:
+        """install.sh's option for it."""
+        return "--" + self.name.replace("_", "-")
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("home", str, None, False, "One folder for all of omniclaude's files, instead of the platform's user dirs."),
+    Field("kafka_bootstrap_servers", str, None, False,
+          "Kafka bootstrap servers (host:port,...). Unset: events wait in the spool.", option="HOST:PORT[,...]"),
+    Field("kafka_security_protocol", str, "PLAINTEXT", False, "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.",
+          choices=SECURITY_PROTOCOLS, option="P"),
+    Field("kafka_sasl_mechanism", str, None, False, "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.",
+          choices=SASL_MECHANISMS, option="M"),
+    Field("kafka_sasl_username", str, None, False, "SASL user name.", option="USER"),
+    Field("kafka_sasl_password", str, None, True, "SASL password (kept in secrets.env).", option="PW"),
+    Field("kafka_ssl_cafile", str, None, False, "CA bundle for SSL.", option="FILE"),
+    Field("kafka_ssl_certfile", str, None, False, "Client certificate for SSL.", option="FILE"),
+    Field("kafka_ssl_keyfile", str, None, False, "Client private key for SSL.", option="FILE"),
+    Field("kafka_client_id", str, "omniclaude", False, "Kafka client id."),
+    Field("topic_prefix", str, "omniclaude", False, "Prefix of every topic name.", option="PREFIX"),
+    Field("topic_partitions", int, 3, False, "Partitions of the topics the forwarder creates."),
+    Field("capture_mode", str, "redacted", False, "Prompt capture: full, redacted, hash or off.",
+          choices=CAPTURE_MODES, option="MODE"),
+    Field("redact_patterns", str, None, False, "Extra regular expressions to redact, one per line."),
+    Field("prompt_hash_key", str, None, True,
+          "HMAC key for `hash` capture mode (kept in secrets.env; made by the forwarder on first use)."),
+    Field("spool_max_bytes", int, 512 * 1024 * 1024, False,
+          "Spool cap in bytes; when full, the oldest events are dropped."),
+    Field("event_max_bytes", int, 256 * 1024, False, "Largest event in bytes; longer strings are truncated to fit."),
+    Field("forwarder_idle_seconds", float, 30.0, False, "The forwarder exits after this long with nothing to send."),
+    Field("database_url", str, None, True, "PostgreSQL URL for `omniclaude db` and doctor (kept in secrets.env).",
+          option="URL"),
+    Field("python", str, None, False, "Interpreter for the hooks and the forwarder (recorded by install.sh)."),
+    Field("health_url", str, None, False, "The consumer's health endpoint, checked by doctor.", option="URL"),
 )
 
 
@@ -82,8 +123,8 @@ class Settings:
     health_url: str | None
 
     def __init__(self, environ: Mapping[str, str] | None = None, **values: object) -> None:
-        for name, _kind, default, _secret, _doc in FIELDS:
-            setattr(self, name, values.pop(name, default))
+        for field in FIELDS:
+            setattr(self, field.name, values.pop(field.name, field.default))
         if values:
             raise TypeError(f"unknown settings: {', '.join(sorted(values))}")
         self.environ: Mapping[str, str] = dict(environ or {})
@@ -92,10 +133,10 @@ class Settings:
         from omniclaude.masking import mask_url
 
         shown = ", ".join(
-            f"{name}={mask_url(value) if name.endswith('_url') and value else value!r}"
-            for name, _k, _d, secret, _doc in FIELDS
-            if not secret
-            for value in [getattr(self, name)]
+            f"{field.name}={mask_url(value) if field.name.endswith('_url') and value else value!r}"
+            for field in FIELDS
+            if not field.secret
+            for value in [getattr(self, field.name)]
         )
         return f"Settings({shown})"
 
@@ -157,16 +198,11 @@ def _convert(name: str, kind: type, raw: str) -> object:
     return raw
 
 
-def _check_choice(settings: Settings, name: str, choices: tuple[str, ...]) -> None:
-    value = getattr(settings, name)
-    if value is not None and value not in choices:
-        raise SettingsError(f"{env_name(name)} must be one of {', '.join(choices)}")
-
-
 def _validate(settings: Settings) -> None:
-    _check_choice(settings, "capture_mode", CAPTURE_MODES)
-    _check_choice(settings, "kafka_security_protocol", SECURITY_PROTOCOLS)
-    _check_choice(settings, "kafka_sasl_mechanism", SASL_MECHANISMS)
+    for field in FIELDS:
+        value = getattr(settings, field.name)
+        if field.choices and value is not None and value not in field.choices:
+            raise SettingsError(f"{field.env} must be one of {', '.join(field.choices)}")
     for name in ("topic_partitions", "spool_max_bytes", "event_max_bytes"):
         if getattr(settings, name) <= 0:
             raise SettingsError(f"{env_name(name)} must be positive")
@@ -191,10 +227,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     merged.update(_read_file(secrets_path))
     merged.update({key: value for key, value in env.items() if key.startswith(PREFIX)})
     values: dict[str, object] = {}
-    for name, kind, _default, _secret, _doc in FIELDS:
-        raw = merged.get(env_name(name))
+    for field in FIELDS:
+        raw = merged.get(field.env)
         if raw:
-            values[name] = _convert(name, kind, raw)
+            values[field.name] = _convert(field.name, field.kind, raw)
     settings = Settings(env, **values)
     _validate(settings)
     return settings

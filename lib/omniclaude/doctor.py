@@ -327,11 +327,25 @@ def check_plugin(claude: str | None, listing: PluginListing | None, plugin_root:
     if entry is None:
         return Check("plugin", FAIL, f"{PLUGIN_ID} is not installed in Claude Code", fix)
     where = entry.get("readFromFolder") or entry.get("installPath") or "?"
-    detail = (f"{entry.get('id')} {entry.get('version', '?')} ({entry.get('scope', '?')} scope) "
-              f"loads from {where}")
+    loaded = entry.get("version", "?")
+    detail = f"{entry.get('id')}: Claude Code has loaded {loaded} ({entry.get('scope', '?')} scope) from {where}"
     if entry.get("enabled") is False:
         return Check("plugin", WARN, f"{detail}, but it is disabled", f"claude plugin enable {entry.get('id')}")
+    built = _folder_version(where if isinstance(where, str) else "")
+    if built is not None and built != loaded:
+        return Check("plugin", WARN, f"{detail}, but that folder holds {built}",
+                     f"claude plugin marketplace update {MARKETPLACE} && claude plugin update {entry.get('id')}")
     return Check("plugin", OK, detail)
+
+
+def _folder_version(folder: str) -> str | None:
+    """The version in a plugin folder's plugin.json; None when it cannot be read."""
+    try:
+        with open(os.path.join(folder, ".claude-plugin", "plugin.json"), encoding="utf-8") as handle:
+            version = json.load(handle).get("version")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return version if isinstance(version, str) else None
 
 
 def _checkout_root() -> str | None:

@@ -140,13 +140,13 @@ def configured_secrets(settings: Settings) -> list[str]:
     """Returns every secret setting's value (for a URL: its credentials) and every credential in the URL
     settings, longest first."""
     found: list[str] = []
-    for name, _kind, _default, secret, _doc in FIELDS:
-        value = getattr(settings, name, None)
+    for field in FIELDS:
+        value = getattr(settings, field.name, None)
         if not isinstance(value, str) or not value:
             continue
-        if name.endswith("_url"):
+        if field.name.endswith("_url"):
             found += url_passwords(value)  # the rest of a URL is worth showing
-        elif secret:
+        elif field.secret:
             found.append(value)
     return sorted(set(found), key=lambda secret: (-len(secret), secret))
 

@@ -8,7 +8,6 @@ from omniclaude.config import (
     Settings,
     SettingsError,
     config_paths,
-    env_name,
     load_settings,
     parse_env_file,
 )
@@ -71,8 +70,8 @@ def test_repr_hides_secrets(tmp_path: Path) -> None:
 
 
 def test_every_field_is_documented() -> None:
-    assert all(doc for *_rest, doc in FIELDS)
-    assert set(Settings.__annotations__) == {name for name, *_rest in FIELDS}
+    assert all(field.doc for field in FIELDS)
+    assert set(Settings.__annotations__) == {field.name for field in FIELDS}
 
 
 def test_extra_redact_patterns(tmp_path: Path) -> None:
@@ -92,12 +91,31 @@ def test_only_config_reads_the_environment() -> None:
             text = path.read_text()
             if re.search(r"(?<!`)\bos\.(environ|getenv)\b", text):
                 offenders.append(str(path.relative_to(lib)))
-    assert set(offenders) <= {"consumer/omniclaude_consumer/settings.py", "lib/omniclaude/config.py"}
+    # the installer hands the environment to pip, claude and doctor, and fills settings from it
+    assert set(offenders) <= {"consumer/omniclaude_consumer/settings.py", "lib/omniclaude/config.py",
+                              "lib/omniclaude/installer.py"}
 
 
 def test_the_readme_documents_every_setting() -> None:
     from omniclaude_consumer.settings import SETTINGS
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    names = [f"`{env_name(name)}`" for name, *_rest in FIELDS] + [f"`{setting.env}`" for setting in SETTINGS]
+    names = [f"`{field.env}`" for field in FIELDS] + [f"`{setting.env}`" for setting in SETTINGS]
     assert [name for name in names if name not in readme] == []
+
+
+def _table(rows: list[tuple[str, object, str]]) -> str:
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    for env, default, doc in rows:
+        lines.append(f"| `{env}` | {'' if default is None else default} | {doc} |")
+    return "\n".join(lines) + "\n"
+
+
+def test_the_readme_tables_are_the_declarations() -> None:
+    from omniclaude_consumer.settings import SETTINGS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    client = _table([(field.env, field.default, field.doc) for field in FIELDS])
+    consumer = _table([(s.env, s.default, s.doc[0].upper() + s.doc[1:] + ".") for s in SETTINGS])
+    assert "Client side (hook, skills, forwarder, CLI):\n\n" + client in readme, client
+    assert "Consumer (`omniclaude-consumer`):\n\n" + consumer in readme, consumer

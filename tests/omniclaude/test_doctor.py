@@ -189,8 +189,18 @@ def test_plugin_installed_and_enabled_is_ok(fp: FakeProcess) -> None:
     listed(fp, [{"id": PLUGIN_ID, "version": "0.1.0", "scope": "user", "enabled": True, "readFromFolder": "/src/oc"}])
     check = check_plugin(CLAUDE, list_plugins(CLAUDE, {}))
     assert check.status == OK
-    assert check.detail == f"{PLUGIN_ID} 0.1.0 (user scope) loads from /src/oc"
+    assert check.detail == f"{PLUGIN_ID}: Claude Code has loaded 0.1.0 (user scope) from /src/oc"
     assert fp.call_count([CLAUDE, "plugin", "list", "--json"]) == 1
+
+
+def test_plugin_older_than_its_folder_warns_with_the_update_commands(fp: FakeProcess, tmp_path: Path) -> None:
+    (tmp_path / ".claude-plugin").mkdir()
+    (tmp_path / ".claude-plugin" / "plugin.json").write_text('{"name": "omniclaude", "version": "0.1.0+new"}')
+    listed(fp, [{"id": PLUGIN_ID, "version": "0.1.0+old", "enabled": True, "readFromFolder": str(tmp_path)}])
+    check = check_plugin(CLAUDE, list_plugins(CLAUDE, {}))
+    assert check.status == WARN
+    assert check.detail.endswith("but that folder holds 0.1.0+new")
+    assert check.fix == f"claude plugin marketplace update omniclaude-local && claude plugin update {PLUGIN_ID}"
 
 
 def test_plugin_not_installed_fails_with_the_commands(fp: FakeProcess) -> None:
