@@ -419,6 +419,72 @@ class SpoolReader:
                 first = data.split(b"\n", 1)[0].decode("utf-8", "replace")
         return events, size, first
 
+    def stats(self) -> dict[str, object]:
+        """What waits in the spool, for `status`: pending events and bytes, the age in seconds of the oldest
+        pending event (None when none or unknown), events dropped by the cap, lines skipped as unreadable.
+        Raises OSError when the spool cannot be read."""
+        events, size, first = self.pending()
+        return {
+            "pending_events": events,
+            "pending_bytes": size,
+            "oldest_pending_age_s": _age(first),
+            "dropped_events": _log_total(os.path.join(self.directory, "dropped.log"), 1),
+            "unreadable_lines": _log_total(os.path.join(self.directory, "errors.log"), None, "unreadable-line"),
+        }
+
+    def tail(self, count: int) -> list[str]:
+        """The last `count` complete lines of the spool (shipped or not), oldest first; [] when empty."""
+        lines: list[str] = []
+        if count <= 0:
+            return lines
+        for _seq, path, _sealed in list_segments(self.directory):
+            try:
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    for line in handle:
+                        if line.endswith("\n") and line.strip():
+                            lines.append(line.rstrip("\n"))
+                            del lines[:-count]
+            except OSError:
+                continue
+        return lines
+
+
+def _age(line: str | None) -> float | None:
+    """Seconds since a spool line's `occurred_at`; None when the line or its time does not parse."""
+    if not line:
+        return None
+    from datetime import datetime  # only `status` asks: kept off the hook's imports
+
+    try:
+        event = _fastjson.loads(line)
+        occurred = event["occurred_at"] if isinstance(event, dict) else None
+        if not isinstance(occurred, str):
+            return None
+        return round(time.time() - datetime.fromisoformat(occurred.replace("Z", "+00:00")).timestamp(), 3)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _log_total(path: str, column: int | None, kind: str | None = None) -> int:
+    """Sums column `column` of a counter log's lines (None: counts the lines), only lines whose first field
+    after the time is `kind` when given. 0 for a missing or unreadable log; bad lines count as 1."""
+    total = 0
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                parts = line.split()
+                if kind is not None and (len(parts) < 2 or parts[1] != kind):
+                    continue
+                if column is None:
+                    total += 1
+                elif len(parts) > column and parts[column].isdigit():
+                    total += int(parts[column])
+                elif parts:
+                    total += 1
+    except OSError:
+        pass
+    return total
+
 
 def _unlink_quietly(path: str) -> None:
     try:

@@ -117,7 +117,7 @@ def test_two_projects_from_install_to_sql(
         # 2. Two sessions in two projects: a subagent, a failing tool call, and skill calls.
         alpha = init_git_repo(tmp_path / "alpha-service")
         beta = init_git_repo(tmp_path / "beta-web")
-        skills = installer.checkout / "skills"
+        skills = home / ".local" / "share" / "omniclaude" / "plugin" / "skills"  # the installed plugin
         correlation = f"corr-{uuid.uuid4().hex[:8]}"
         lifecycle = (
             f"eid=$(python3 {skills}/log-execution/execute.py start --agent e2e-agent --correlation-id {correlation}"

@@ -5,24 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from collections import deque
 
 from omniclaude.config import load_settings
-from omniclaude.spool import list_segments
+from omniclaude.spool import SpoolReader
 
 
 def newest_lines(directory: str, count: int) -> list[str]:
-    """Returns the last `count` complete lines of the spool, oldest first; [] for a missing spool."""
-    lines: deque[str] = deque(maxlen=count)
-    for _seq, path, _sealed in list_segments(directory):
-        try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                for line in handle:
-                    if line.endswith("\n") and line.strip():
-                        lines.append(line.rstrip("\n"))
-        except OSError:
-            continue
-    return list(lines)
+    """The last `count` complete lines of the spool, oldest first; [] for a missing spool."""
+    return SpoolReader(directory).tail(count) if os.path.isdir(directory) else []
 
 
 def summary(line: str) -> str:

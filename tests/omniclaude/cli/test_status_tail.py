@@ -66,3 +66,23 @@ def test_tail_of_a_missing_spool(home: Path, capsys: pytest.CaptureFixture[str])
 
 def test_summary_keeps_unparsable_lines() -> None:
     assert summary("not json") == "not json"
+
+
+def test_status_is_a_short_human_summary(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spool = record(home, 3)
+    Path(spool, "errors.log").write_text("1.0 unreadable-line seg 1:2 bad\n1.0 cursor unreadable\n")
+    assert main(["status"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("spool      3 event(s) pending (") and "oldest" in lines[0]
+    assert "1 unreadable line(s) skipped" in lines[1]
+    assert any(line.startswith("kafka      not configured") for line in lines)
+    assert any(line.startswith("forwarder  not started yet") for line in lines)
+    assert len(lines) <= 6 and not any("None" in line for line in lines)
+
+
+def test_spool_methods_back_status_and_tail(home: Path) -> None:
+    spool = record(home, 4)
+    stats = SpoolReader(spool).stats()
+    assert stats["pending_events"] == 4 and stats["dropped_events"] == 0
+    assert [json.loads(line)["payload"]["tool_name"] for line in SpoolReader(spool).tail(2)] == ["Tool2", "Tool3"]
+    assert SpoolReader(spool).tail(0) == []

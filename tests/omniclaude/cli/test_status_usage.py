@@ -20,4 +20,4 @@ def test_status_shows_the_usage_counters(tmp_path: Path, monkeypatch: pytest.Mon
     usage = json.loads(capsys.readouterr().out)["usage"]
     assert usage["missing_files"] == 1 and "gone.jsonl" in usage["last_problem"]
     assert main(["status"]) == 0
-    assert "usage.missing_files: 1" in capsys.readouterr().out
+    assert "missing_files: 1" in capsys.readouterr().out
