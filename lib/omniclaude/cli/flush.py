@@ -11,8 +11,8 @@ import json
 import logging
 import os
 import sys
-import time
-from typing import TextIO
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from omniclaude.config import SettingsError, load_settings
 from omniclaude.forwarder.errors import ForwarderConfigError
@@ -20,10 +20,8 @@ from omniclaude.forwarder.flush import DEFAULT_TIMEOUT_SECONDS, default_spools, 
 from omniclaude.forwarder.logs import configure_logging
 from omniclaude.forwarder.run import Forwarder
 
-PROGRESS_THRESHOLD = 10_000
-_BAR_WIDTH = 30
-_REDRAW_SECONDS = 0.1
-
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 class FlushArgs(argparse.Namespace):
     """The parsed arguments of `omniclaude flush`."""
@@ -33,34 +31,21 @@ class FlushArgs(argparse.Namespace):
     json: bool
 
 
-class ProgressBar:
-    """A one-line progress bar on a terminal stream, redrawn at most ten times a second."""
+def progress_bar(total: int, stream: TextIO) -> tqdm[NoReturn] | None:
+    """A tqdm progress bar on `stream` when it is a terminal and there is something to send; None (no bar
+    at all) when the output goes to a file or a pipe."""
+    if total <= 0 or not stream.isatty():
+        return None
+    from tqdm import tqdm
 
-    def __init__(self, total: int, stream: TextIO) -> None:
-        self.total = max(total, 1)
-        self.done = 0
-        self._stream = stream
-        self._drawn_at = 0.0
+    return tqdm(total=total, file=stream, unit=" events", desc="flush", dynamic_ncols=True)
 
-    def render(self) -> str:
-        """Returns the bar as text, without the carriage return."""
-        fraction = min(1.0, self.done / self.total)
-        filled = int(fraction * _BAR_WIDTH)
-        return f"[{'#' * filled}{'.' * (_BAR_WIDTH - filled)}] {self.done:,}/{self.total:,} events"
 
-    def advance(self, count: int) -> None:
-        """Adds `count` delivered events and redraws if due."""
-        self.done += count
-        now = time.monotonic()
-        if now - self._drawn_at >= _REDRAW_SECONDS:
-            self._drawn_at = now
-            self._stream.write("\r" + self.render())
-            self._stream.flush()
+def _advance(bar: tqdm[NoReturn]) -> Callable[[int], None]:
+    def advance(count: int) -> None:
+        bar.update(count)
 
-    def close(self) -> None:
-        """Draws the final state and ends the line."""
-        self._stream.write("\r" + self.render() + "\n")
-        self._stream.flush()
+    return advance
 
 
 def _say_refused(path: str, error: OSError) -> None:
@@ -83,8 +68,8 @@ def _run(args: FlushArgs) -> int:
     configure_logging(settings, None, logging.WARNING)
     spools = [os.path.abspath(args.spool)] if args.spool else default_spools(settings, _say_refused)
     backlog = sum(pending_events(path) for path in spools)
-    bar = ProgressBar(backlog, sys.stderr) if backlog > PROGRESS_THRESHOLD and sys.stderr.isatty() else None
-    forwarder = Forwarder(spools, settings, on_delivered=bar.advance if bar else None)
+    bar = progress_bar(backlog, sys.stderr)
+    forwarder = Forwarder(spools, settings, on_delivered=_advance(bar) if bar else None)
     install_stop_handlers(forwarder)
     report = flush(forwarder, args.timeout)
     if bar is not None:
@@ -106,9 +91,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "flush",
         help="send everything waiting in the spool to Kafka now",
         description="Send every event waiting in the spool (and the temp-dir fallback spool, when it is "
-        "safe) to Kafka now and "
-        "report how many went out. A progress bar appears on a terminal for more than "
-        f"{PROGRESS_THRESHOLD:,} events.",
+        "safe) to Kafka now and report how many went out, with a progress bar on a terminal.",
     )
     parser.add_argument("--spool", metavar="DIR", help="flush this spool folder only")
     parser.add_argument(

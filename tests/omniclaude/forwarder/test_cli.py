@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from omniclaude.cli import main
-from omniclaude.cli.flush import ProgressBar
+from omniclaude.cli.flush import progress_bar
 from omniclaude.forwarder.lock import SpoolLock
 from omniclaude.forwarder.state import StateFile, forwarder_status
 from omniclaude.launcher import forwarder_running
@@ -147,14 +147,20 @@ def test_status_shows_the_forwarder(home: Path) -> None:
     assert forwarder["running"] is False and "last_error" in forwarder
 
 
-def test_progress_bar() -> None:
-    stream = io.StringIO()
-    bar = ProgressBar(20_000, stream)
-    bar.advance(5_000)
-    assert bar.render() == "[" + "#" * 7 + "." * 23 + "] 5,000/20,000 events"
-    bar.advance(15_000)
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal() -> None:
+    assert progress_bar(20_000, io.StringIO()) is None
+    assert progress_bar(0, _Terminal()) is None
+    stream = _Terminal()
+    bar = progress_bar(20_000, stream)
+    assert bar is not None
+    bar.update(20_000)
     bar.close()
-    assert stream.getvalue().endswith("] 20,000/20,000 events\n")
+    assert "20.0k/20.0k" in stream.getvalue() or "20000/20000" in stream.getvalue()
 
 
 def test_flush_leaves_a_spool_to_the_forwarder_that_owns_it(kafka: Any, home: Path) -> None:
