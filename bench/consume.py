@@ -233,9 +233,9 @@ def _bare_rows() -> dict[str, Callable[[dict[str, Any]], tuple[Any, ...]]]:
 def worker_baseline(args: argparse.Namespace) -> dict[str, Any]:
     from kafka import KafkaConsumer
     from omniclaude_consumer.rows import COLUMNS, TABLE_OF
-    from omniclaude_consumer.settings import CONSUMER_MAX_POLL_RECORDS
+    from omniclaude_consumer.settings import ConsumerSettings
 
-    batch = int(os.environ.get("BENCH_MPR") or CONSUMER_MAX_POLL_RECORDS.default)
+    batch = int(os.environ.get("BENCH_MPR") or ConsumerSettings.consumer_max_poll_records)
 
     build = _bare_rows()
     copies = {

@@ -2,8 +2,9 @@
 
 Sources, highest first (the same files and rules as the client side, `omniclaude.config`):
 `OMNICLAUDE_*` environment variables, then `<config dir>/secrets.env`, then `<config dir>/config.env`.
-Every setting is one constant below: its name (the variable is `OMNICLAUDE_` + NAME), type, default, doc
-string and validator (like kafka-connect-jdbc's `JdbcSinkConfig`). The Kafka connection settings have the
+Every setting is one row of `ConsumerSettings`: its name (the variable is `OMNICLAUDE_` + NAME), type,
+default, doc string and validator (like kafka-connect-jdbc's `JdbcSinkConfig`); `SETTINGS` and the
+README's consumer table are derived from those rows. The Kafka connection settings have the
 same names as the client's. `load_settings(environ)` takes a mapping (tests pass their own) and raises
 `SettingsError` naming the variable, never its value. Secrets (the SASL password, the database URL's
 password) never appear in `repr()`, `describe()` or logs: see `mask_url`.
@@ -15,7 +16,7 @@ import os
 import re
 import socket
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from omniclaude.config import PREFIX, SASL_MECHANISMS, SECURITY_PROTOCOLS, SettingsError, config_paths, parse_env_file
@@ -106,139 +107,75 @@ def _database_url(value: str) -> str | None:
     return "must be a postgresql:// URL or a libpq key=value string"
 
 
-KAFKA_BOOTSTRAP_SERVERS = Setting(
-    "kafka_bootstrap_servers", str, None, "Kafka bootstrap servers, host:port[,host:port...]", _not_blank,
-    required=True,
-)
-KAFKA_SECURITY_PROTOCOL = Setting(
-    "kafka_security_protocol", str, "PLAINTEXT", "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL",
-    one_of(*SECURITY_PROTOCOLS),
-)
-KAFKA_SASL_MECHANISM = Setting(
-    "kafka_sasl_mechanism", str, None, "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", one_of(*SASL_MECHANISMS)
-)
-KAFKA_SASL_USERNAME = Setting("kafka_sasl_username", str, None, "SASL user name")
-KAFKA_SASL_PASSWORD = Setting("kafka_sasl_password", str, None, "SASL password (keep it in secrets.env)", secret=True)
-KAFKA_SSL_CAFILE = Setting("kafka_ssl_cafile", str, None, "CA bundle to verify the brokers")
-KAFKA_SSL_CERTFILE = Setting("kafka_ssl_certfile", str, None, "client certificate (PEM)")
-KAFKA_SSL_KEYFILE = Setting("kafka_ssl_keyfile", str, None, "client private key (PEM)")
-TOPIC_PREFIX = Setting("topic_prefix", str, "omniclaude", "prefix of every topic name", _topic_prefix)
-TOPIC_PARTITIONS = Setting(
-    "topic_partitions", int, 3, "partitions of the topics the consumer creates when they are missing",
-    between(1, 10_000),
-)
-CONSUMER_GROUP = Setting("consumer_group", str, "omniclaude-consumer", "Kafka consumer group id", _not_blank)
-CONSUMER_CLIENT_ID = Setting("consumer_client_id", str, "omniclaude-consumer", "Kafka client id", _not_blank)
-CONSUMER_INSTANCE_ID = Setting(
-    "consumer_instance_id", str, None,
-    "static group membership id, stable per deployment (default: <group>-<host name>; give each consumer on one "
-    "host its own; `dynamic` turns static membership off)", _instance_id,
-)  # fmt: skip
-DATABASE_URL = Setting(
-    "database_url", str, None,
-    "PostgreSQL URL; its query string (sslmode, sslrootcert, ...) goes to libpq unchanged",
-    _database_url, secret=True, required=True,
-)
-DATABASE_SSLMODE = Setting(
-    "database_sslmode", str, None, "libpq sslmode, overriding the URL's", one_of(*SSL_MODES)
-)
-CONSUMER_MAX_POLL_RECORDS = Setting(
-    "consumer_max_poll_records", int, 5000, "most messages per poll, and so per database transaction",
-    between(1, 100_000),
-)
-CONSUMER_POLL_TIMEOUT_MS = Setting(
-    "consumer_poll_timeout_ms", int, 1000, "longest wait for messages in one poll, in ms", between(10, 60_000)
-)
-CONSUMER_MESSAGE_MAX_BYTES = Setting(
-    "consumer_message_max_bytes", int, 1_048_576, "larger message values are dead-lettered (too_large)",
-    between(1, 1 << 30),
-)
-CONSUMER_SESSION_TIMEOUT_MS = Setting(
-    "consumer_session_timeout_ms", int, 45_000,
-    "Kafka group session timeout in ms: how long a dead consumer keeps its partitions", between(1000, 3_600_000),
-)
-CONSUMER_AUTO_OFFSET_RESET = Setting(
-    "consumer_auto_offset_reset", str, "earliest", "where a new group starts: earliest or latest",
-    one_of(*OFFSET_RESETS),
-)
-CONSUMER_RETRY_BACKOFF_MS = Setting(
-    "consumer_retry_backoff_ms", int, 200, "first backoff after a transient failure, in ms", between(1, 600_000)
-)
-CONSUMER_RETRY_BACKOFF_MAX_MS = Setting(
-    "consumer_retry_backoff_max_ms", int, 30_000, "cap of the exponential backoff, in ms", between(1, 3_600_000)
-)
-CONSUMER_DLQ_WINDOW = Setting(
-    "consumer_dlq_window", int, 1000, "number of recent messages the dead-letter limit looks at",
-    between(1, 10_000_000),
-)
-CONSUMER_DLQ_MAX_SHARE = Setting(
-    "consumer_dlq_max_share", float, 0.25,
-    "largest dead-lettered share of the window before the consumer stops (1 = never stop)", _share,
-)
-CONSUMER_HEALTH_HOST = Setting(
-    "consumer_health_host", str, "127.0.0.1", "address of the /health, /ready and /metrics server", _not_blank
-)
-CONSUMER_HEALTH_PORT = Setting(
-    "consumer_health_port", int, 8089, "port of the health server (0: any free port)", between(0, 65535)
-)
-CONSUMER_STALL_SECONDS = Setting(
-    "consumer_stall_seconds", float, 30.0, "/health fails when the poll loop made no progress for this long",
-    between(1, 3600),
-)
-CONSUMER_LOG_LEVEL = Setting("consumer_log_level", str, "INFO", "log level", one_of(*LOG_LEVELS))
-
-SETTINGS: tuple[Setting, ...] = (
-    KAFKA_BOOTSTRAP_SERVERS, KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME,
-    KAFKA_SASL_PASSWORD, KAFKA_SSL_CAFILE, KAFKA_SSL_CERTFILE, KAFKA_SSL_KEYFILE, TOPIC_PREFIX, TOPIC_PARTITIONS,
-    CONSUMER_GROUP, CONSUMER_CLIENT_ID, CONSUMER_INSTANCE_ID, DATABASE_URL, DATABASE_SSLMODE, CONSUMER_MAX_POLL_RECORDS,
-    CONSUMER_POLL_TIMEOUT_MS, CONSUMER_MESSAGE_MAX_BYTES, CONSUMER_SESSION_TIMEOUT_MS, CONSUMER_AUTO_OFFSET_RESET,
-    CONSUMER_RETRY_BACKOFF_MS, CONSUMER_RETRY_BACKOFF_MAX_MS, CONSUMER_DLQ_WINDOW, CONSUMER_DLQ_MAX_SHARE,
-    CONSUMER_HEALTH_HOST, CONSUMER_HEALTH_PORT, CONSUMER_STALL_SECONDS, CONSUMER_LOG_LEVEL,
-)  # fmt: skip
+def setting(default: Any, doc: str, validator: Validator | None = None, *, secret: bool = False,
+            required: bool = False) -> Any:
+    """One row of the declaration below: a dataclass field whose metadata is its `Setting`."""
+    return field(default=default, metadata={"setting": (doc, validator, secret, required)})
 
 
 @dataclass(frozen=True)
 class ConsumerSettings:
-    """Every setting of the consumer deployable (see the constants above for each one's meaning)."""
+    """Every setting of the consumer deployable, declared once: each row is the attribute, its type, its
+    default, its doc (the README's consumer table) and its validator. Adding a setting is one row."""
 
-    kafka_bootstrap_servers: str
-    database_url: str
-    kafka_security_protocol: str = KAFKA_SECURITY_PROTOCOL.default
-    kafka_sasl_mechanism: str | None = None
-    kafka_sasl_username: str | None = None
-    kafka_sasl_password: str | None = None
-    kafka_ssl_cafile: str | None = None
-    kafka_ssl_certfile: str | None = None
-    kafka_ssl_keyfile: str | None = None
-    topic_prefix: str = TOPIC_PREFIX.default
-    topic_partitions: int = TOPIC_PARTITIONS.default
-    consumer_group: str = CONSUMER_GROUP.default
-    consumer_client_id: str = CONSUMER_CLIENT_ID.default
-    consumer_instance_id: str | None = None
-    database_sslmode: str | None = None
-    consumer_max_poll_records: int = CONSUMER_MAX_POLL_RECORDS.default
-    consumer_poll_timeout_ms: int = CONSUMER_POLL_TIMEOUT_MS.default
-    consumer_message_max_bytes: int = CONSUMER_MESSAGE_MAX_BYTES.default
-    consumer_session_timeout_ms: int = CONSUMER_SESSION_TIMEOUT_MS.default
-    consumer_auto_offset_reset: str = CONSUMER_AUTO_OFFSET_RESET.default
-    consumer_retry_backoff_ms: int = CONSUMER_RETRY_BACKOFF_MS.default
-    consumer_retry_backoff_max_ms: int = CONSUMER_RETRY_BACKOFF_MAX_MS.default
-    consumer_dlq_window: int = CONSUMER_DLQ_WINDOW.default
-    consumer_dlq_max_share: float = CONSUMER_DLQ_MAX_SHARE.default
-    consumer_health_host: str = CONSUMER_HEALTH_HOST.default
-    consumer_health_port: int = CONSUMER_HEALTH_PORT.default
-    consumer_stall_seconds: float = CONSUMER_STALL_SECONDS.default
-    consumer_log_level: str = CONSUMER_LOG_LEVEL.default
+    kafka_bootstrap_servers: str = setting(
+        None, "Kafka bootstrap servers, host:port[,host:port...]", _not_blank, required=True)
+    kafka_security_protocol: str = setting(
+        "PLAINTEXT", "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL", one_of(*SECURITY_PROTOCOLS))
+    kafka_sasl_mechanism: str | None = setting(
+        None, "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", one_of(*SASL_MECHANISMS))
+    kafka_sasl_username: str | None = setting(None, "SASL user name")
+    kafka_sasl_password: str | None = setting(None, "SASL password (keep it in secrets.env)", secret=True)
+    kafka_ssl_cafile: str | None = setting(None, "CA bundle to verify the brokers")
+    kafka_ssl_certfile: str | None = setting(None, "client certificate (PEM)")
+    kafka_ssl_keyfile: str | None = setting(None, "client private key (PEM)")
+    topic_prefix: str = setting("omniclaude", "prefix of every topic name", _topic_prefix)
+    topic_partitions: int = setting(
+        3, "partitions of the topics the consumer creates when they are missing", between(1, 10_000))
+    consumer_group: str = setting("omniclaude-consumer", "Kafka consumer group id", _not_blank)
+    consumer_client_id: str = setting("omniclaude-consumer", "Kafka client id", _not_blank)
+    consumer_instance_id: str | None = setting(
+        None, "static group membership id, stable per deployment (default: <group>-<host name>; give each "
+        "consumer on one host its own; `dynamic` turns static membership off)", _instance_id)
+    database_url: str = setting(
+        None, "PostgreSQL URL; its query string (sslmode, sslrootcert, ...) goes to libpq unchanged",
+        _database_url, secret=True, required=True)
+    database_sslmode: str | None = setting(None, "libpq sslmode, overriding the URL's", one_of(*SSL_MODES))
+    consumer_max_poll_records: int = setting(
+        5000, "most messages per poll, and so per database transaction", between(1, 100_000))
+    consumer_poll_timeout_ms: int = setting(
+        1000, "longest wait for messages in one poll, in ms", between(10, 60_000))
+    consumer_message_max_bytes: int = setting(
+        1_048_576, "larger message values are dead-lettered (too_large)", between(1, 1 << 30))
+    consumer_session_timeout_ms: int = setting(
+        45_000, "Kafka group session timeout in ms: how long a dead consumer keeps its partitions",
+        between(1000, 3_600_000))
+    consumer_auto_offset_reset: str = setting(
+        "earliest", "where a new group starts: earliest or latest", one_of(*OFFSET_RESETS))
+    consumer_retry_backoff_ms: int = setting(
+        200, "first backoff after a transient failure, in ms", between(1, 600_000))
+    consumer_retry_backoff_max_ms: int = setting(
+        30_000, "cap of the exponential backoff, in ms", between(1, 3_600_000))
+    consumer_dlq_window: int = setting(
+        1000, "number of recent messages the dead-letter limit looks at", between(1, 10_000_000))
+    consumer_dlq_max_share: float = setting(
+        0.25, "largest dead-lettered share of the window before the consumer stops (1 = never stop)", _share)
+    consumer_health_host: str = setting(
+        "127.0.0.1", "address of the /health, /ready and /metrics server", _not_blank)
+    consumer_health_port: int = setting(8089, "port of the health server (0: any free port)", between(0, 65535))
+    consumer_stall_seconds: float = setting(
+        30.0, "/health fails when the poll loop made no progress for this long", between(1, 3600))
+    consumer_log_level: str = setting("INFO", "log level", one_of(*LOG_LEVELS))
 
     def __post_init__(self) -> None:
         for setting in SETTINGS:
             setting.validate(getattr(self, setting.name))
         if self.consumer_retry_backoff_max_ms < self.consumer_retry_backoff_ms:
-            raise SettingsError(
-                f"{CONSUMER_RETRY_BACKOFF_MAX_MS.env} must not be less than {CONSUMER_RETRY_BACKOFF_MS.env}"
-            )
+            raise SettingsError(f"{_BY_NAME['consumer_retry_backoff_max_ms'].env} must not be less than "
+                                f"{_BY_NAME['consumer_retry_backoff_ms'].env}")
         if self.kafka_security_protocol.startswith("SASL") and not self.kafka_sasl_mechanism:
-            raise SettingsError(f"{KAFKA_SASL_MECHANISM.env} is required with {self.kafka_security_protocol}")
+            raise SettingsError(f"{_BY_NAME['kafka_sasl_mechanism'].env} is required with "
+                                f"{self.kafka_security_protocol}")
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={value!r}" for name, value in self.describe().items())
@@ -297,6 +234,18 @@ class ConsumerSettings:
         return config
 
 
+
+
+def _kind(annotation: object) -> type:
+    """The parse type of a field from its annotation ("int", "float | None", "str", ...)."""
+    text = str(annotation)
+    return int if text.startswith("int") else float if text.startswith("float") else str
+
+
+SETTINGS: tuple[Setting, ...] = tuple(
+    Setting(f.name, _kind(f.type), f.default, *f.metadata["setting"]) for f in fields(ConsumerSettings)
+)
+_BY_NAME = {s.name: s for s in SETTINGS}
 
 
 def _read(path: str) -> dict[str, str]:
