@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from omniclaude.events import (
+    PAYLOAD_MODELS,
     AgentActionPayload,
     ClaudeHookPayload,
     DetectionFailurePayload,
@@ -111,6 +112,26 @@ def to_json(value: object) -> str:
     return _to_json(value).decode("utf-8")
 
 
+_MAPPERS: dict[str, tuple[type[Any], Callable[[Envelope, Any], Row]]] = {}
+TABLE_OF: dict[str, str] = {}
+"""The table each event type is written to (filled by `maps`)."""
+_M = TypeVar("_M", bound=Callable[..., Row])
+
+
+def maps(model: type[Any], table: str) -> Callable[[_M], _M]:
+    """Registers a function as the row mapping of the event type whose payload model is `model`."""
+    names = [name for name, known in PAYLOAD_MODELS.items() if known is model]
+    if len(names) != 1:
+        raise ValueError(f"{model.__name__} is not the payload model of one event type")
+
+    def register(mapper: _M) -> _M:
+        _MAPPERS[names[0]] = (model, mapper)
+        TABLE_OF[names[0]] = table
+        return mapper
+
+    return register
+
+
 def _base(envelope: Envelope) -> Row:
     context = envelope.context
     return {
@@ -122,7 +143,8 @@ def _base(envelope: Envelope) -> Row:
     }
 
 
-def _agent_action(envelope: Envelope, p: AgentActionPayload) -> TableRow:
+@maps(AgentActionPayload, AGENT_ACTIONS)
+def _agent_action(envelope: Envelope, p: AgentActionPayload) -> Row:
     row = _base(envelope)
     row.update(
         agent_name=p.agent,
@@ -134,10 +156,11 @@ def _agent_action(envelope: Envelope, p: AgentActionPayload) -> TableRow:
         correlation_id=p.correlation_id,
         working_directory=envelope.context.working_directory,
     )
-    return TableRow(AGENT_ACTIONS, row)
+    return row
 
 
-def _routing_decision(envelope: Envelope, p: RoutingDecisionPayload) -> TableRow:
+@maps(RoutingDecisionPayload, ROUTING_DECISIONS)
+def _routing_decision(envelope: Envelope, p: RoutingDecisionPayload) -> Row:
     row = _base(envelope)
     row.update(
         selected_agent=p.selected_agent,
@@ -150,10 +173,11 @@ def _routing_decision(envelope: Envelope, p: RoutingDecisionPayload) -> TableRow
         context=to_json(p.context),
         correlation_id=p.correlation_id,
     )
-    return TableRow(ROUTING_DECISIONS, row)
+    return row
 
 
-def _transformation(envelope: Envelope, p: TransformationPayload) -> TableRow:
+@maps(TransformationPayload, TRANSFORMATIONS)
+def _transformation(envelope: Envelope, p: TransformationPayload) -> Row:
     row = _base(envelope)
     row.update(
         source_agent=p.from_agent,
@@ -164,10 +188,11 @@ def _transformation(envelope: Envelope, p: TransformationPayload) -> TableRow:
         success=p.success,
         correlation_id=p.correlation_id,
     )
-    return TableRow(TRANSFORMATIONS, row)
+    return row
 
 
-def _performance_metric(envelope: Envelope, p: PerformanceMetricPayload) -> TableRow:
+@maps(PerformanceMetricPayload, PERFORMANCE_METRICS)
+def _performance_metric(envelope: Envelope, p: PerformanceMetricPayload) -> Row:
     row = _base(envelope)
     row.update(
         query_text=p.query,
@@ -178,10 +203,11 @@ def _performance_metric(envelope: Envelope, p: PerformanceMetricPayload) -> Tabl
         confidence_components=to_json(p.confidence_components),
         correlation_id=p.correlation_id,
     )
-    return TableRow(PERFORMANCE_METRICS, row)
+    return row
 
 
-def _detection_failure(envelope: Envelope, p: DetectionFailurePayload) -> TableRow:
+@maps(DetectionFailurePayload, DETECTION_FAILURES)
+def _detection_failure(envelope: Envelope, p: DetectionFailurePayload) -> Row:
     row = _base(envelope)
     row.update(
         user_prompt=p.prompt,
@@ -197,10 +223,11 @@ def _detection_failure(envelope: Envelope, p: DetectionFailurePayload) -> TableR
         metadata=to_json(p.metadata),
         correlation_id=p.correlation_id,
     )
-    return TableRow(DETECTION_FAILURES, row)
+    return row
 
 
-def _claude_hook(envelope: Envelope, p: ClaudeHookPayload) -> TableRow:
+@maps(ClaudeHookPayload, CLAUDE_HOOK_EVENTS)
+def _claude_hook(envelope: Envelope, p: ClaudeHookPayload) -> Row:
     context = envelope.context
     payload: dict[str, Any] = dict(p.input)
     if p.error is not None:
@@ -234,10 +261,11 @@ def _claude_hook(envelope: Envelope, p: ClaudeHookPayload) -> TableRow:
         commit_branch=changes.commit_branch if changes else None,
         pr_url=changes.pr_url if changes else None,
     )
-    return TableRow(CLAUDE_HOOK_EVENTS, row)
+    return row
 
 
-def _llm_usage(envelope: Envelope, p: LlmUsagePayload) -> TableRow:
+@maps(LlmUsagePayload, LLM_USAGE)
+def _llm_usage(envelope: Envelope, p: LlmUsagePayload) -> Row:
     row: Row = {
         "event_id": envelope.event_id,
         "claude_session_id": envelope.context.claude_session_id,
@@ -256,7 +284,7 @@ def _llm_usage(envelope: Envelope, p: LlmUsagePayload) -> TableRow:
         "cache_creation_1h_tokens": p.cache_creation_1h_tokens,
         "cost_usd": p.cost_usd,
     }
-    return TableRow(LLM_USAGE, row)
+    return row
 
 
 def _execution(envelope: Envelope, execution_id: object, kind: str, metadata: dict[str, Any]) -> Row:
@@ -285,7 +313,8 @@ def _execution(envelope: Envelope, execution_id: object, kind: str, metadata: di
     }
 
 
-def _execution_started(envelope: Envelope, p: ExecutionStartedPayload) -> TableRow:
+@maps(ExecutionStartedPayload, EXECUTION_LOGS)
+def _execution_started(envelope: Envelope, p: ExecutionStartedPayload) -> Row:
     row = _execution(envelope, p.execution_id, "started", p.metadata)
     row.update(
         agent_name=p.agent,
@@ -294,16 +323,18 @@ def _execution_started(envelope: Envelope, p: ExecutionStartedPayload) -> TableR
         correlation_id=p.correlation_id,
         started_at=envelope.occurred_at,
     )
-    return TableRow(EXECUTION_LOGS, row)
+    return row
 
 
-def _execution_progress(envelope: Envelope, p: ExecutionProgressPayload) -> TableRow:
+@maps(ExecutionProgressPayload, EXECUTION_LOGS)
+def _execution_progress(envelope: Envelope, p: ExecutionProgressPayload) -> Row:
     row = _execution(envelope, p.execution_id, "progress", p.metadata)
     row.update(progress_stage=p.stage, progress_percent=p.percent, progress_at=envelope.occurred_at)
-    return TableRow(EXECUTION_LOGS, row)
+    return row
 
 
-def _execution_completed(envelope: Envelope, p: ExecutionCompletedPayload) -> TableRow:
+@maps(ExecutionCompletedPayload, EXECUTION_LOGS)
+def _execution_completed(envelope: Envelope, p: ExecutionCompletedPayload) -> Row:
     row = _execution(envelope, p.execution_id, "completed", p.metadata)
     row.update(
         status=p.status,
@@ -312,35 +343,7 @@ def _execution_completed(envelope: Envelope, p: ExecutionCompletedPayload) -> Ta
         error_message=p.error_message,
         error_type=p.error_type,
     )
-    return TableRow(EXECUTION_LOGS, row)
-
-
-_MAPPERS: dict[str, tuple[type[Any], Callable[[Envelope, Any], TableRow]]] = {
-    "agent_action": (AgentActionPayload, _agent_action),
-    "routing_decision": (RoutingDecisionPayload, _routing_decision),
-    "transformation": (TransformationPayload, _transformation),
-    "performance_metric": (PerformanceMetricPayload, _performance_metric),
-    "detection_failure": (DetectionFailurePayload, _detection_failure),
-    "claude_hook": (ClaudeHookPayload, _claude_hook),
-    "execution_started": (ExecutionStartedPayload, _execution_started),
-    "execution_progress": (ExecutionProgressPayload, _execution_progress),
-    "execution_completed": (ExecutionCompletedPayload, _execution_completed),
-    "llm_usage": (LlmUsagePayload, _llm_usage),
-}
-
-TABLE_OF: dict[str, str] = {
-    "agent_action": AGENT_ACTIONS,
-    "routing_decision": ROUTING_DECISIONS,
-    "transformation": TRANSFORMATIONS,
-    "performance_metric": PERFORMANCE_METRICS,
-    "detection_failure": DETECTION_FAILURES,
-    "claude_hook": CLAUDE_HOOK_EVENTS,
-    "execution_started": EXECUTION_LOGS,
-    "execution_progress": EXECUTION_LOGS,
-    "execution_completed": EXECUTION_LOGS,
-    "llm_usage": LLM_USAGE,
-}
-"""The table each event type is written to."""
+    return row
 
 
 def to_row(envelope: Envelope) -> TableRow:
@@ -349,6 +352,6 @@ def to_row(envelope: Envelope) -> TableRow:
     if entry is None or not isinstance(envelope.payload, entry[0]):
         raise InvalidEvent(f"no row mapping for event_type {envelope.event_type!r}")
     try:
-        return entry[1](envelope, envelope.payload)
+        return TableRow(TABLE_OF[envelope.event_type], entry[1](envelope, envelope.payload))
     except ValueError as exc:  # a JSON value that cannot be encoded (cannot come from parsed JSON)
         raise InvalidEvent(f"cannot encode a JSON column: {exc}") from None

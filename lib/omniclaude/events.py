@@ -8,12 +8,14 @@ library (`omniclaude.envelope`); a test pins the two together. Unknown keys are 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SerializeAsAny, TypeAdapter
 
 from omniclaude.envelope import SCHEMA_VERSION
+from omniclaude.topics import FAMILIES
 
 Confidence = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 NonNegativeInt = Annotated[int, Field(ge=0, le=2_147_483_647)]
@@ -34,6 +36,24 @@ class Payload(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
 
+PAYLOAD_MODELS: dict[str, type[Payload]] = {}
+"""The payload model of each event type in `omniclaude.topics.FAMILIES` (the one list of event types)."""
+_P = TypeVar("_P", bound=type[Payload])
+
+
+def event_type(name: str) -> Callable[[_P], _P]:
+    """Registers a payload model as the schema of the event type `name`, which must be in FAMILIES."""
+    if name not in FAMILIES:
+        raise ValueError(f"{name!r} is not an event type of omniclaude.topics.FAMILIES")
+
+    def register(model: _P) -> _P:
+        PAYLOAD_MODELS[name] = model
+        return model
+
+    return register
+
+
+@event_type("claude_hook")
 class ClaudeHookPayload(Payload):
     """One Claude Code hook firing; `input` is the hook's stdin as given (unknown event names included)."""
 
@@ -50,6 +70,7 @@ class ClaudeHookPayload(Payload):
     raw: str | None = None
 
 
+@event_type("agent_action")
 class AgentActionPayload(Payload):
     """Something an agent did: a tool call, a decision, an error or a success."""
 
@@ -62,6 +83,7 @@ class AgentActionPayload(Payload):
     correlation_id: str | None = None
 
 
+@event_type("routing_decision")
 class RoutingDecisionPayload(Payload):
     """The router chose an agent for a request."""
 
@@ -76,6 +98,7 @@ class RoutingDecisionPayload(Payload):
     correlation_id: str | None = None
 
 
+@event_type("transformation")
 class TransformationPayload(Payload):
     """One agent handed over to (transformed into) another."""
 
@@ -88,6 +111,7 @@ class TransformationPayload(Payload):
     correlation_id: str | None = None
 
 
+@event_type("performance_metric")
 class PerformanceMetricPayload(Payload):
     """How long routing one query took, and how."""
 
@@ -100,6 +124,7 @@ class PerformanceMetricPayload(Payload):
     correlation_id: str | None = None
 
 
+@event_type("detection_failure")
 class DetectionFailurePayload(Payload):
     """The router failed to find (the right) agent for a prompt."""
 
@@ -117,6 +142,7 @@ class DetectionFailurePayload(Payload):
     correlation_id: str | None = None
 
 
+@event_type("execution_started")
 class ExecutionStartedPayload(Payload):
     """An agent execution began; `execution_id` keys its whole lifecycle."""
 
@@ -128,6 +154,7 @@ class ExecutionStartedPayload(Payload):
     correlation_id: str | None = None
 
 
+@event_type("execution_progress")
 class ExecutionProgressPayload(Payload):
     """An execution reached a stage."""
 
@@ -137,6 +164,7 @@ class ExecutionProgressPayload(Payload):
     metadata: JsonObject = Field(default_factory=dict)
 
 
+@event_type("execution_completed")
 class ExecutionCompletedPayload(Payload):
     """An execution ended."""
 
@@ -148,6 +176,7 @@ class ExecutionCompletedPayload(Payload):
     metadata: JsonObject = Field(default_factory=dict)
 
 
+@event_type("llm_usage")
 class LlmUsagePayload(Payload):
     """The usage of one API response, read from a Claude Code transcript (`omniclaude.usage`).
 
@@ -169,19 +198,7 @@ class LlmUsagePayload(Payload):
     cost_usd: NonNegativeFloat | None = None
 
 
-PAYLOAD_MODELS: dict[str, type[Payload]] = {
-    "claude_hook": ClaudeHookPayload,
-    "agent_action": AgentActionPayload,
-    "routing_decision": RoutingDecisionPayload,
-    "transformation": TransformationPayload,
-    "performance_metric": PerformanceMetricPayload,
-    "detection_failure": DetectionFailurePayload,
-    "execution_started": ExecutionStartedPayload,
-    "execution_progress": ExecutionProgressPayload,
-    "execution_completed": ExecutionCompletedPayload,
-    "llm_usage": LlmUsagePayload,
-}
-EVENT_TYPES = tuple(PAYLOAD_MODELS)
+EVENT_TYPES = tuple(FAMILIES)
 
 
 class Context(BaseModel):

@@ -86,3 +86,11 @@ def test_claude_hook_rows_carry_their_code_changes() -> None:
                                 "tool_response": {"structuredPatch": [{"lines": ["+a", "-b", "+c"]}]}}
     values = rows.to_row(Envelope.parse(base)).values
     assert (values["lines_added"], values["lines_removed"], values["commit_sha"]) == (2, 1, None)
+
+
+def test_one_event_vocabulary() -> None:
+    from omniclaude.events import PAYLOAD_MODELS
+    from omniclaude.topics import FAMILIES
+
+    assert list(PAYLOAD_MODELS) == list(FAMILIES)  # every event type has its schema, in the one list's order
+    assert set(rows.TABLE_OF) == set(FAMILIES)  # and its table
