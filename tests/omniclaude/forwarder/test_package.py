@@ -6,12 +6,11 @@ import ast
 import subprocess
 import sys
 
+import omniclaude.db
 import omniclaude.forwarder
 
 
 def test_the_package_faces_reexport_nothing() -> None:
-    import omniclaude.db
-
     for package in (omniclaude.forwarder, omniclaude.db):
         assert package.__file__ is not None
         with open(package.__file__, encoding="utf-8") as handle:
