@@ -9,6 +9,8 @@ Each `skills/<name>/execute.py` is a small typed CLI over `record_and_print`:
     SkillParser         argparse whose errors are one line, `error: --flag: problem`, and exit 2
     text, uuid_text, json_object, json_list, bounded_int, bounded_float, non_negative_int, ...
                         argument types; each rejects bad input with a message that shows the value
+    Flag, skill_parser  a skill's flag table (payload field, flag, argparse options) and the parser built
+                        from it; `record_flags` records the payload the same table fills
     add_context_flags   --project-path, --project-name, --session-id, --terminal-id [, --correlation-id]
     record_and_print    validates the payload with its model in `omniclaude.events`, records it through
                         the shared logger into the local spool (it never waits on Kafka), prints one JSON
@@ -36,7 +38,7 @@ from omniclaude.paths import resolve_dirs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
     from typing import Any, NoReturn
 
 EXIT_RECORDED = 0
@@ -303,10 +305,56 @@ class ContextArgs(argparse.Namespace):
     terminal_id: str | None
 
 
+class Flag:
+    """One row of a skill's flag table: the payload field it fills, its flag (`--<field-with-dashes>` unless
+    given) and argparse's options for it. argparse's parser and the payload are both built from the table."""
+
+    __slots__ = ("field", "name", "options")
+
+    def __init__(self, field: str, help: str, *, flag: str = "", **options: Any) -> None:
+        self.field = field
+        self.name = flag or "--" + field.replace("_", "-")
+        self.options: dict[str, Any] = {"help": help, "dest": field, **options}
+
+    def __repr__(self) -> str:
+        return f"Flag({self.name})"
+
+
+CORRELATION = Flag("correlation_id", "ties related events together", type=text, metavar="ID")
+METADATA = Flag("metadata", "a JSON object of anything else", type=json_object, metavar="JSON")
+
+
+def add_flags(parser: argparse.ArgumentParser, flags: Sequence[Flag]) -> None:
+    """Adds each flag of a table to the parser."""
+    for flag in flags:
+        parser.add_argument(flag.name, **flag.options)
+
+
+def skill_parser(prog: str, description: str, flags: Sequence[Flag]) -> SkillParser:
+    """The parser of a skill: its flag table, then the context flags."""
+    parser = SkillParser(prog=prog, description=description)
+    add_flags(parser, flags)
+    add_context_flags(parser, correlation=False)
+    return parser
+
+
+def payload_fields(flags: Sequence[Flag], args: argparse.Namespace) -> dict[str, object]:
+    """The payload fields a flag table fills from parsed arguments (None: not given)."""
+    return {flag.field: getattr(args, flag.field, None) for flag in flags}
+
+
+def record_flags(event_type: str, flags: Sequence[Flag], args: ContextArgs, *,
+                 extra: Mapping[str, object] | None = None, ids: Mapping[str, str] | None = None) -> int:
+    """`record_and_print` of the payload a flag table fills (plus `extra` fields); a refusal names the flag."""
+    fields = {**payload_fields(flags, args), **(extra or {})}
+    names = {flag.field: flag.name for flag in flags}
+    return record_and_print(event_type, fields, args, flags=names, ids=ids)
+
+
 def add_context_flags(parser: argparse.ArgumentParser, *, correlation: bool) -> None:
     """Adds the context override flags and, when the payload has a correlation_id, --correlation-id."""
     if correlation:
-        parser.add_argument("--correlation-id", type=text, metavar="ID", help="ties related events together")
+        add_flags(parser, [CORRELATION])
     group = parser.add_argument_group("context (default: from the environment, as the hooks see it)")
     group.add_argument("--project-path", type=text, metavar="PATH", help="project folder (default: the git root)")
     group.add_argument("--project-name", type=text, metavar="NAME", help="project name (default: PATH's last part)")

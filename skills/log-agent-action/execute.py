@@ -26,55 +26,30 @@ from omniclaude import skillkit
 
 EVENT_TYPE = "agent_action"
 ACTION_TYPES = ("tool_call", "decision", "error", "success")
-
-
-class Args(skillkit.ContextArgs):
-    """The parsed command line."""
-
-    agent: str
-    action_type: str
-    action_name: str
-    details: dict[str, object] | None
-    duration_ms: int | None
-    success: bool | None
-    correlation_id: str | None
+FLAGS = (
+    skillkit.Flag("agent", "the agent that acted", required=True, type=skillkit.text),
+    skillkit.Flag("action_type", "the kind of action", required=True, choices=ACTION_TYPES),
+    skillkit.Flag("action_name", "what was done, e.g. the tool's name", required=True, type=skillkit.text,
+                  metavar="NAME"),
+    skillkit.Flag("details", "a JSON object of details", type=skillkit.json_object, metavar="JSON"),
+    skillkit.Flag("duration_ms", "how long it took, in ms", type=skillkit.non_negative_int, metavar="N"),
+    skillkit.Flag("success", "whether it succeeded", action=argparse.BooleanOptionalAction),
+    skillkit.CORRELATION,
+)
+"""The flag table: argparse's parser and the payload are both built from it."""
 
 
 def build_parser() -> skillkit.SkillParser:
     """Returns the command-line parser."""
-    parser = skillkit.SkillParser(
-        prog="log-agent-action",
-        description="Record one agent action: a tool call, a decision, an error or a success.",
+    return skillkit.skill_parser(
+        "log-agent-action", "Record one agent action: a tool call, a decision, an error or a success.", FLAGS
     )
-    parser.add_argument("--agent", required=True, type=skillkit.text, help="the agent that acted")
-    parser.add_argument("--action-type", required=True, choices=ACTION_TYPES, help="the kind of action")
-    parser.add_argument(
-        "--action-name",
-        required=True,
-        type=skillkit.text,
-        metavar="NAME",
-        help="what was done, e.g. the tool's name",
-    )
-    parser.add_argument("--details", type=skillkit.json_object, metavar="JSON", help="a JSON object of details")
-    parser.add_argument("--duration-ms", type=skillkit.non_negative_int, metavar="N", help="how long it took, in ms")
-    parser.add_argument("--success", action=argparse.BooleanOptionalAction, help="whether it succeeded")
-    skillkit.add_context_flags(parser, correlation=True)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Records the event the command line describes; returns the exit code."""
-    args = build_parser().parse_args(argv, namespace=Args())
-    fields = {
-        "agent": args.agent,
-        "action_type": args.action_type,
-        "action_name": args.action_name,
-        "details": args.details,
-        "duration_ms": args.duration_ms,
-        "success": args.success,
-        "correlation_id": args.correlation_id,
-    }
-    return skillkit.record_and_print(EVENT_TYPE, fields, args)
+    args = build_parser().parse_args(argv, namespace=skillkit.ContextArgs())
+    return skillkit.record_flags(EVENT_TYPE, FLAGS, args)
 
 
 if __name__ == "__main__":

@@ -27,83 +27,35 @@ from omniclaude import skillkit
 
 EVENT_TYPE = "detection_failure"
 STATUSES = ("no_detection", "low_confidence", "wrong_agent", "timeout", "error")
-
-
-class Args(skillkit.ContextArgs):
-    """The parsed command line."""
-
-    prompt: str
-    reason: str
-    status: str
-    candidates_evaluated: int | None
-    detected_agent: str | None
-    confidence: float | None
-    expected_agent: str | None
-    detection_method: str | None
-    trigger_matches: list[object] | None
-    capability_scores: dict[str, object] | None
-    metadata: dict[str, object] | None
-    correlation_id: str | None
+FLAGS = (
+    skillkit.Flag("prompt", "the prompt that was not matched", required=True, type=skillkit.text),
+    skillkit.Flag("reason", "why detection failed", required=True, type=skillkit.text),
+    skillkit.Flag("status", "the kind of failure (default: %(default)s)", choices=STATUSES, default="no_detection"),
+    skillkit.Flag("candidates_evaluated", "agents considered", type=skillkit.non_negative_int, metavar="N"),
+    skillkit.Flag("detected_agent", "the agent detected, if any", type=skillkit.text, metavar="AGENT"),
+    skillkit.Flag("confidence", "the detected agent's confidence", type=skillkit.unit_interval, metavar="0..1"),
+    skillkit.Flag("expected_agent", "the agent that should have matched", type=skillkit.text, metavar="AGENT"),
+    skillkit.Flag("detection_method", "e.g. trigger_match, fuzzy", type=skillkit.text, metavar="METHOD"),
+    skillkit.Flag("trigger_matches", "a JSON list of the triggers matched", type=skillkit.json_list, metavar="JSON"),
+    skillkit.Flag("capability_scores", 'a JSON object of scores per agent, e.g. {"agent-a": 0.3}',
+                  type=skillkit.json_object, metavar="JSON"),
+    skillkit.METADATA,
+    skillkit.CORRELATION,
+)
+"""The flag table: argparse's parser and the payload are both built from it."""
 
 
 def build_parser() -> skillkit.SkillParser:
     """Returns the command-line parser."""
-    parser = skillkit.SkillParser(
-        prog="log-detection-failure",
-        description="Record that no agent, or the wrong one, was found for a prompt.",
+    return skillkit.skill_parser(
+        "log-detection-failure", "Record that no agent, or the wrong one, was found for a prompt.", FLAGS
     )
-    parser.add_argument("--prompt", required=True, type=skillkit.text, help="the prompt that was not matched")
-    parser.add_argument("--reason", required=True, type=skillkit.text, help="why detection failed")
-    parser.add_argument(
-        "--status",
-        choices=STATUSES,
-        default="no_detection",
-        help="the kind of failure (default: %(default)s)",
-    )
-    parser.add_argument("--candidates-evaluated", type=skillkit.non_negative_int, metavar="N", help="agents considered")
-    parser.add_argument("--detected-agent", type=skillkit.text, metavar="AGENT", help="the agent detected, if any")
-    parser.add_argument(
-        "--confidence", type=skillkit.unit_interval, metavar="0..1", help="the detected agent's confidence"
-    )
-    parser.add_argument(
-        "--expected-agent", type=skillkit.text, metavar="AGENT", help="the agent that should have matched"
-    )
-    parser.add_argument("--detection-method", type=skillkit.text, metavar="METHOD", help="e.g. trigger_match, fuzzy")
-    parser.add_argument(
-        "--trigger-matches",
-        type=skillkit.json_list,
-        metavar="JSON",
-        help="a JSON list of the triggers matched",
-    )
-    parser.add_argument(
-        "--capability-scores",
-        type=skillkit.json_object,
-        metavar="JSON",
-        help='a JSON object of scores per agent, e.g. {"agent-a": 0.3}',
-    )
-    parser.add_argument("--metadata", type=skillkit.json_object, metavar="JSON", help="a JSON object of anything else")
-    skillkit.add_context_flags(parser, correlation=True)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Records the event the command line describes; returns the exit code."""
-    args = build_parser().parse_args(argv, namespace=Args())
-    fields = {
-        "prompt": args.prompt,
-        "reason": args.reason,
-        "status": args.status,
-        "candidates_evaluated": args.candidates_evaluated,
-        "detected_agent": args.detected_agent,
-        "confidence": args.confidence,
-        "expected_agent": args.expected_agent,
-        "detection_method": args.detection_method,
-        "trigger_matches": args.trigger_matches,
-        "capability_scores": args.capability_scores,
-        "metadata": args.metadata,
-        "correlation_id": args.correlation_id,
-    }
-    return skillkit.record_and_print(EVENT_TYPE, fields, args)
+    args = build_parser().parse_args(argv, namespace=skillkit.ContextArgs())
+    return skillkit.record_flags(EVENT_TYPE, FLAGS, args)
 
 
 if __name__ == "__main__":

@@ -30,24 +30,40 @@ from omniclaude import skillkit
 from omniclaude.envelope import uuid7
 
 STATUSES = ("success", "error", "cancelled")
+EXECUTION_ID = skillkit.Flag("execution_id", "the id `start` printed", required=True, type=skillkit.uuid_text,
+                             metavar="UUID")
+STEPS: dict[str, tuple[str, str, str, tuple[skillkit.Flag, ...]]] = {
+    "start": ("execution_started", "an execution began; prints its new execution_id",
+              "Record that an agent execution began; prints its new execution_id.", (
+        skillkit.Flag("agent", "the agent executing", required=True, type=skillkit.text),
+        skillkit.Flag("description", "what the execution is for", metavar="TEXT"),
+        skillkit.Flag("user_prompt", "the prompt that started it", metavar="TEXT"),
+        skillkit.METADATA,
+        skillkit.CORRELATION,
+    )),
+    "progress": ("execution_progress", "an execution reached a stage", "Record that an execution reached a stage.", (
+        EXECUTION_ID,
+        skillkit.Flag("stage", "the stage reached", required=True, type=skillkit.text),
+        skillkit.Flag("percent", "how far along", type=skillkit.percent, metavar="0..100"),
+        skillkit.METADATA,
+    )),
+    "complete": ("execution_completed", "an execution ended", "Record that an execution ended.", (
+        EXECUTION_ID,
+        skillkit.Flag("status", "how it ended (default: %(default)s)", choices=STATUSES, default="success"),
+        skillkit.Flag("quality_score", "how good the result was", type=skillkit.unit_interval, metavar="0..1"),
+        skillkit.Flag("error_message", "what went wrong", metavar="TEXT"),
+        skillkit.Flag("error_type", "the kind of error", type=skillkit.text, metavar="TYPE"),
+        skillkit.METADATA,
+    )),
+}  # fmt: skip
+"""Per subcommand: its event type, help, description and flag table (the parser and payload come from it)."""
 
 
 class Args(skillkit.ContextArgs):
-    """The parsed command line; a field its subcommand does not take stays None."""
+    """The parsed command line: the subcommand, and the execution id for `progress` and `complete`."""
 
     command: str
-    agent: str | None = None
-    description: str | None = None
-    user_prompt: str | None = None
-    correlation_id: str | None = None
     execution_id: str | None = None
-    stage: str | None = None
-    percent: int | None = None
-    status: str | None = None
-    quality_score: float | None = None
-    error_message: str | None = None
-    error_type: str | None = None
-    metadata: dict[str, object] | None = None
 
 
 def build_parser() -> skillkit.SkillParser:
@@ -56,101 +72,20 @@ def build_parser() -> skillkit.SkillParser:
         prog="log-execution", description="Record an agent execution's start, progress and end."
     )
     steps = parser.add_subparsers(dest="command", required=True, metavar="{start,progress,complete}")
-
-    start = steps.add_parser(
-        "start",
-        help="an execution began; prints its new execution_id",
-        description="Record that an agent execution began; prints its new execution_id.",
-    )
-    start.add_argument("--agent", required=True, type=skillkit.text, help="the agent executing")
-    start.add_argument("--description", metavar="TEXT", help="what the execution is for")
-    start.add_argument("--user-prompt", metavar="TEXT", help="the prompt that started it")
-
-    progress = steps.add_parser(
-        "progress",
-        help="an execution reached a stage",
-        description="Record that an execution reached a stage.",
-    )
-    progress.add_argument(
-        "--execution-id",
-        required=True,
-        type=skillkit.uuid_text,
-        metavar="UUID",
-        help="the id `start` printed",
-    )
-    progress.add_argument("--stage", required=True, type=skillkit.text, help="the stage reached")
-    progress.add_argument("--percent", type=skillkit.percent, metavar="0..100", help="how far along")
-
-    complete = steps.add_parser("complete", help="an execution ended", description="Record that an execution ended.")
-    complete.add_argument(
-        "--execution-id",
-        required=True,
-        type=skillkit.uuid_text,
-        metavar="UUID",
-        help="the id `start` printed",
-    )
-    complete.add_argument("--status", choices=STATUSES, default="success", help="how it ended (default: %(default)s)")
-    complete.add_argument(
-        "--quality-score", type=skillkit.unit_interval, metavar="0..1", help="how good the result was"
-    )
-    complete.add_argument("--error-message", metavar="TEXT", help="what went wrong")
-    complete.add_argument("--error-type", type=skillkit.text, metavar="TYPE", help="the kind of error")
-
-    for step in (start, progress, complete):
-        step.add_argument(
-            "--metadata", type=skillkit.json_object, metavar="JSON", help="a JSON object of anything else"
-        )
-        skillkit.add_context_flags(step, correlation=step is start)
+    for name, (_event_type, summary, description, flags) in STEPS.items():
+        step = steps.add_parser(name, help=summary, description=description)
+        skillkit.add_flags(step, flags)
+        skillkit.add_context_flags(step, correlation=False)
     return parser
-
-
-def event(args: Args) -> tuple[str, str, dict[str, object]]:
-    """Returns (event_type, execution_id, payload fields) for the subcommand given."""
-    if args.command == "start":
-        execution_id = uuid7()
-        return (
-            "execution_started",
-            execution_id,
-            {
-                "execution_id": execution_id,
-                "agent": args.agent,
-                "description": args.description,
-                "user_prompt": args.user_prompt,
-                "metadata": args.metadata,
-                "correlation_id": args.correlation_id,
-            },
-        )
-    execution_id = str(args.execution_id)
-    if args.command == "progress":
-        return (
-            "execution_progress",
-            execution_id,
-            {
-                "execution_id": execution_id,
-                "stage": args.stage,
-                "percent": args.percent,
-                "metadata": args.metadata,
-            },
-        )
-    return (
-        "execution_completed",
-        execution_id,
-        {
-            "execution_id": execution_id,
-            "status": args.status,
-            "quality_score": args.quality_score,
-            "error_message": args.error_message,
-            "error_type": args.error_type,
-            "metadata": args.metadata,
-        },
-    )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Records the lifecycle event the command line describes; returns the exit code."""
     args = build_parser().parse_args(argv, namespace=Args())
-    event_type, execution_id, fields = event(args)
-    return skillkit.record_and_print(event_type, fields, args, ids={"execution_id": execution_id})
+    event_type, _summary, _description, flags = STEPS[args.command]
+    execution_id = uuid7() if args.command == "start" else str(args.execution_id)
+    return skillkit.record_flags(event_type, flags, args, extra={"execution_id": execution_id},
+                                 ids={"execution_id": execution_id})
 
 
 if __name__ == "__main__":

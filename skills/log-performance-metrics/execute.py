@@ -25,57 +25,29 @@ sys.path.insert(0, os.path.abspath(os.path.join(__file__, "..", "..", "..", "lib
 from omniclaude import skillkit
 
 EVENT_TYPE = "performance_metric"
-
-
-class Args(skillkit.ContextArgs):
-    """The parsed command line."""
-
-    query: str
-    duration_ms: float
-    cache_hit: bool | None
-    candidates: int | None
-    strategy: str | None
-    confidence_components: dict[str, object] | None
-    correlation_id: str | None
+FLAGS = (
+    skillkit.Flag("query", "the query that was routed", required=True, type=skillkit.text),
+    skillkit.Flag("duration_ms", "routing time in ms (fractions allowed)", required=True,
+                  type=skillkit.non_negative_float, metavar="N"),
+    skillkit.Flag("cache_hit", "whether the cache answered", action=argparse.BooleanOptionalAction),
+    skillkit.Flag("candidates", "candidates evaluated", type=skillkit.non_negative_int, metavar="N"),
+    skillkit.Flag("strategy", "the matching strategy", type=skillkit.text),
+    skillkit.Flag("confidence_components", 'a JSON object, e.g. {"trigger": 0.8, "context": 0.6}',
+                  type=skillkit.json_object, metavar="JSON"),
+    skillkit.CORRELATION,
+)
+"""The flag table: argparse's parser and the payload are both built from it."""
 
 
 def build_parser() -> skillkit.SkillParser:
     """Returns the command-line parser."""
-    parser = skillkit.SkillParser(prog="log-performance-metrics", description="Record how long routing one query took.")
-    parser.add_argument("--query", required=True, type=skillkit.text, help="the query that was routed")
-    parser.add_argument(
-        "--duration-ms",
-        required=True,
-        type=skillkit.non_negative_float,
-        metavar="N",
-        help="routing time in ms (fractions allowed)",
-    )
-    parser.add_argument("--cache-hit", action=argparse.BooleanOptionalAction, help="whether the cache answered")
-    parser.add_argument("--candidates", type=skillkit.non_negative_int, metavar="N", help="candidates evaluated")
-    parser.add_argument("--strategy", type=skillkit.text, help="the matching strategy")
-    parser.add_argument(
-        "--confidence-components",
-        type=skillkit.json_object,
-        metavar="JSON",
-        help='a JSON object, e.g. {"trigger": 0.8, "context": 0.6}',
-    )
-    skillkit.add_context_flags(parser, correlation=True)
-    return parser
+    return skillkit.skill_parser("log-performance-metrics", "Record how long routing one query took.", FLAGS)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Records the event the command line describes; returns the exit code."""
-    args = build_parser().parse_args(argv, namespace=Args())
-    fields = {
-        "query": args.query,
-        "duration_ms": args.duration_ms,
-        "cache_hit": args.cache_hit,
-        "candidates": args.candidates,
-        "strategy": args.strategy,
-        "confidence_components": args.confidence_components,
-        "correlation_id": args.correlation_id,
-    }
-    return skillkit.record_and_print(EVENT_TYPE, fields, args)
+    args = build_parser().parse_args(argv, namespace=skillkit.ContextArgs())
+    return skillkit.record_flags(EVENT_TYPE, FLAGS, args)
 
 
 if __name__ == "__main__":

@@ -24,73 +24,33 @@ sys.path.insert(0, os.path.abspath(os.path.join(__file__, "..", "..", "..", "lib
 from omniclaude import skillkit
 
 EVENT_TYPE = "routing_decision"
-FLAGS = {"selected_agent": "--agent"}
-"""Payload fields whose flag is not `--<field-with-dashes>`."""
-
-
-class Args(skillkit.ContextArgs):
-    """The parsed command line."""
-
-    agent: str
-    confidence: float
-    strategy: str
-    latency_ms: int
-    user_request: str | None
-    alternatives: list[object] | None
-    reasoning: str | None
-    context: dict[str, object] | None
-    correlation_id: str | None
+FLAGS = (
+    skillkit.Flag("selected_agent", "the agent chosen", flag="--agent", required=True, type=skillkit.text,
+                  metavar="SELECTED"),
+    skillkit.Flag("confidence", "the router's confidence", required=True, type=skillkit.unit_interval,
+                  metavar="0..1"),
+    skillkit.Flag("strategy", "how it chose, e.g. trigger_match", required=True, type=skillkit.text),
+    skillkit.Flag("latency_ms", "how long the decision took, in ms", required=True, type=skillkit.non_negative_int,
+                  metavar="N"),
+    skillkit.Flag("user_request", "the request that was routed", metavar="TEXT"),
+    skillkit.Flag("alternatives", 'a JSON list of the other candidates, e.g. [{"agent": "b", "confidence": 0.4}]',
+                  type=skillkit.json_list, metavar="JSON"),
+    skillkit.Flag("reasoning", "why this agent", metavar="TEXT"),
+    skillkit.Flag("context", "a JSON object of routing context", type=skillkit.json_object, metavar="JSON"),
+    skillkit.CORRELATION,
+)
+"""The flag table: argparse's parser and the payload are both built from it."""
 
 
 def build_parser() -> skillkit.SkillParser:
     """Returns the command-line parser."""
-    parser = skillkit.SkillParser(
-        prog="log-routing-decision", description="Record which agent the router chose, and why."
-    )
-    parser.add_argument("--agent", required=True, type=skillkit.text, metavar="SELECTED", help="the agent chosen")
-    parser.add_argument(
-        "--confidence",
-        required=True,
-        type=skillkit.unit_interval,
-        metavar="0..1",
-        help="the router's confidence",
-    )
-    parser.add_argument("--strategy", required=True, type=skillkit.text, help="how it chose, e.g. trigger_match")
-    parser.add_argument(
-        "--latency-ms",
-        required=True,
-        type=skillkit.non_negative_int,
-        metavar="N",
-        help="how long the decision took, in ms",
-    )
-    parser.add_argument("--user-request", metavar="TEXT", help="the request that was routed")
-    parser.add_argument(
-        "--alternatives",
-        type=skillkit.json_list,
-        metavar="JSON",
-        help='a JSON list of the other candidates, e.g. [{"agent": "b", "confidence": 0.4}]',
-    )
-    parser.add_argument("--reasoning", metavar="TEXT", help="why this agent")
-    parser.add_argument("--context", type=skillkit.json_object, metavar="JSON", help="a JSON object of routing context")
-    skillkit.add_context_flags(parser, correlation=True)
-    return parser
+    return skillkit.skill_parser("log-routing-decision", "Record which agent the router chose, and why.", FLAGS)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Records the event the command line describes; returns the exit code."""
-    args = build_parser().parse_args(argv, namespace=Args())
-    fields = {
-        "selected_agent": args.agent,
-        "confidence": args.confidence,
-        "strategy": args.strategy,
-        "latency_ms": args.latency_ms,
-        "user_request": args.user_request,
-        "alternatives": args.alternatives,
-        "reasoning": args.reasoning,
-        "context": args.context,
-        "correlation_id": args.correlation_id,
-    }
-    return skillkit.record_and_print(EVENT_TYPE, fields, args, flags=FLAGS)
+    args = build_parser().parse_args(argv, namespace=skillkit.ContextArgs())
+    return skillkit.record_flags(EVENT_TYPE, FLAGS, args)
 
 
 if __name__ == "__main__":

@@ -25,46 +25,27 @@ sys.path.insert(0, os.path.abspath(os.path.join(__file__, "..", "..", "..", "lib
 from omniclaude import skillkit
 
 EVENT_TYPE = "transformation"
-
-
-class Args(skillkit.ContextArgs):
-    """The parsed command line."""
-
-    from_agent: str
-    to_agent: str
-    reason: str | None
-    confidence: float | None
-    duration_ms: int | None
-    success: bool | None
-    correlation_id: str | None
+FLAGS = (
+    skillkit.Flag("from_agent", "the agent before", required=True, type=skillkit.text, metavar="AGENT"),
+    skillkit.Flag("to_agent", "the agent after", required=True, type=skillkit.text, metavar="AGENT"),
+    skillkit.Flag("reason", "why it handed over", metavar="TEXT"),
+    skillkit.Flag("confidence", "confidence in the choice", type=skillkit.unit_interval, metavar="0..1"),
+    skillkit.Flag("duration_ms", "how long it took, in ms", type=skillkit.non_negative_int, metavar="N"),
+    skillkit.Flag("success", "whether it succeeded", action=argparse.BooleanOptionalAction),
+    skillkit.CORRELATION,
+)
+"""The flag table: argparse's parser and the payload are both built from it."""
 
 
 def build_parser() -> skillkit.SkillParser:
     """Returns the command-line parser."""
-    parser = skillkit.SkillParser(prog="log-transformation", description="Record one agent handing over to another.")
-    parser.add_argument("--from-agent", required=True, type=skillkit.text, metavar="AGENT", help="the agent before")
-    parser.add_argument("--to-agent", required=True, type=skillkit.text, metavar="AGENT", help="the agent after")
-    parser.add_argument("--reason", metavar="TEXT", help="why it handed over")
-    parser.add_argument("--confidence", type=skillkit.unit_interval, metavar="0..1", help="confidence in the choice")
-    parser.add_argument("--duration-ms", type=skillkit.non_negative_int, metavar="N", help="how long it took, in ms")
-    parser.add_argument("--success", action=argparse.BooleanOptionalAction, help="whether it succeeded")
-    skillkit.add_context_flags(parser, correlation=True)
-    return parser
+    return skillkit.skill_parser("log-transformation", "Record one agent handing over to another.", FLAGS)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Records the event the command line describes; returns the exit code."""
-    args = build_parser().parse_args(argv, namespace=Args())
-    fields = {
-        "from_agent": args.from_agent,
-        "to_agent": args.to_agent,
-        "reason": args.reason,
-        "confidence": args.confidence,
-        "duration_ms": args.duration_ms,
-        "success": args.success,
-        "correlation_id": args.correlation_id,
-    }
-    return skillkit.record_and_print(EVENT_TYPE, fields, args)
+    args = build_parser().parse_args(argv, namespace=skillkit.ContextArgs())
+    return skillkit.record_flags(EVENT_TYPE, FLAGS, args)
 
 
 if __name__ == "__main__":
