@@ -16,6 +16,7 @@ from omniclaude.paths import Dirs, resolve_dirs
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from typing import Any
 
 PREFIX = "OMNICLAUDE_"
 CONFIG_FILE = "config.env"
@@ -26,26 +27,31 @@ SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 
 
 class Field:
-    """One client setting, declared once: the settings object, install.sh's options, the template of the
-    settings files and the README table are all derived from these rows. Adding a setting is one row.
+    """One client setting, declared once as a row of `Settings`: the settings object, install.sh's options,
+    the template of the settings files and the README table are all derived from these rows.
 
-    `name` is the attribute (the variable is OMNICLAUDE_ + NAME); `kind` is str, int or float; a `secret`
-    lives in secrets.env and is never printed; `doc` is one sentence (the README's "meaning" column and the
-    settings files' comment); `choices` are the allowed values when they are a fixed set; `option` is the
-    metavar of install.sh's `--name-with-dashes` option ("" when install.sh offers none).
+    `name` is the attribute (the variable is OMNICLAUDE_ + NAME); `kind` (str, int or float) comes from its
+    annotation; a `secret` lives in secrets.env and is never printed; `doc` is one sentence (the README's
+    "meaning" column and the settings files' comment); `choices` are the allowed values when they are a
+    fixed set; `option` is the metavar of install.sh's `--name-with-dashes` option ("" when it has none).
     """
 
     __slots__ = ("choices", "default", "doc", "kind", "name", "option", "secret")
 
-    def __init__(self, name: str, kind: type, default: object, secret: bool, doc: str, *,
-                 choices: tuple[str, ...] = (), option: str = "") -> None:
-        self.name = name
-        self.kind = kind
+    def __init__(self, default: object, doc: str, *, secret: bool = False, choices: tuple[str, ...] = (),
+                 option: str = "") -> None:
+        self.name = ""
+        self.kind: type = str
         self.default = default
         self.secret = secret
         self.doc = doc
         self.choices = choices
         self.option = option
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        annotation = str(owner.__annotations__.get(name, "str"))
+        self.kind = int if annotation.startswith("int") else float if annotation.startswith("float") else str
 
     def __repr__(self) -> str:
         return f"Field({self.name!r})"
@@ -61,36 +67,10 @@ class Field:
         return "--" + self.name.replace("_", "-")
 
 
-FIELDS: tuple[Field, ...] = (
-    Field("home", str, None, False, "One folder for all of omniclaude's files, instead of the platform's user dirs."),
-    Field("kafka_bootstrap_servers", str, None, False,
-          "Kafka bootstrap servers (host:port,...). Unset: events wait in the spool.", option="HOST:PORT[,...]"),
-    Field("kafka_security_protocol", str, "PLAINTEXT", False, "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.",
-          choices=SECURITY_PROTOCOLS, option="P"),
-    Field("kafka_sasl_mechanism", str, None, False, "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.",
-          choices=SASL_MECHANISMS, option="M"),
-    Field("kafka_sasl_username", str, None, False, "SASL user name.", option="USER"),
-    Field("kafka_sasl_password", str, None, True, "SASL password (kept in secrets.env).", option="PW"),
-    Field("kafka_ssl_cafile", str, None, False, "CA bundle for SSL.", option="FILE"),
-    Field("kafka_ssl_certfile", str, None, False, "Client certificate for SSL.", option="FILE"),
-    Field("kafka_ssl_keyfile", str, None, False, "Client private key for SSL.", option="FILE"),
-    Field("kafka_client_id", str, "omniclaude", False, "Kafka client id."),
-    Field("topic_prefix", str, "omniclaude", False, "Prefix of every topic name.", option="PREFIX"),
-    Field("topic_partitions", int, 3, False, "Partitions of the topics the forwarder creates."),
-    Field("capture_mode", str, "redacted", False, "Prompt capture: full, redacted, hash or off.",
-          choices=CAPTURE_MODES, option="MODE"),
-    Field("redact_patterns", str, None, False, "Extra regular expressions to redact, one per line."),
-    Field("prompt_hash_key", str, None, True,
-          "HMAC key for `hash` capture mode (kept in secrets.env; made by the forwarder on first use)."),
-    Field("spool_max_bytes", int, 512 * 1024 * 1024, False,
-          "Spool cap in bytes; when full, the oldest events are dropped."),
-    Field("event_max_bytes", int, 256 * 1024, False, "Largest event in bytes; longer strings are truncated to fit."),
-    Field("forwarder_idle_seconds", float, 30.0, False, "The forwarder exits after this long with nothing to send."),
-    Field("database_url", str, None, True, "PostgreSQL URL for `omniclaude db` and doctor (kept in secrets.env).",
-          option="URL"),
-    Field("python", str, None, False, "Interpreter for the hooks and the forwarder (recorded by install.sh)."),
-    Field("health_url", str, None, False, "The consumer's health endpoint, checked by doctor.", option="URL"),
-)
+def setting(default: object, doc: str, *, secret: bool = False, choices: tuple[str, ...] = (),
+            option: str = "") -> Any:
+    """One row of `Settings` (see `Field`); typed Any so that the row's annotation is the attribute's type."""
+    return Field(default, doc, secret=secret, choices=choices, option=option)
 
 
 class SettingsError(ValueError):
@@ -98,29 +78,38 @@ class SettingsError(ValueError):
 
 
 class Settings:
-    """Every setting of omniclaude's client side (hook, skills, forwarder, CLI). Immutable by convention."""
+    """Every setting of omniclaude's client side (hook, skills, forwarder, CLI), one row each. Immutable by
+    convention. Adding a setting is one row here (and one in the README table, which a test checks)."""
 
-    home: str | None
-    kafka_bootstrap_servers: str | None
-    kafka_security_protocol: str
-    kafka_sasl_mechanism: str | None
-    kafka_sasl_username: str | None
-    kafka_sasl_password: str | None
-    kafka_ssl_cafile: str | None
-    kafka_ssl_certfile: str | None
-    kafka_ssl_keyfile: str | None
-    kafka_client_id: str
-    topic_prefix: str
-    topic_partitions: int
-    capture_mode: str
-    redact_patterns: str | None
-    prompt_hash_key: str | None
-    spool_max_bytes: int
-    event_max_bytes: int
-    forwarder_idle_seconds: float
-    database_url: str | None
-    python: str | None
-    health_url: str | None
+    home: str | None = setting(None, "One folder for all of omniclaude's files, instead of the platform's user dirs.")
+    kafka_bootstrap_servers: str | None = setting(
+        None, "Kafka bootstrap servers (host:port,...). Unset: events wait in the spool.", option="HOST:PORT[,...]")
+    kafka_security_protocol: str = setting(
+        "PLAINTEXT", "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.", choices=SECURITY_PROTOCOLS, option="P")
+    kafka_sasl_mechanism: str | None = setting(
+        None, "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.", choices=SASL_MECHANISMS, option="M")
+    kafka_sasl_username: str | None = setting(None, "SASL user name.", option="USER")
+    kafka_sasl_password: str | None = setting(None, "SASL password (kept in secrets.env).", secret=True, option="PW")
+    kafka_ssl_cafile: str | None = setting(None, "CA bundle for SSL.", option="FILE")
+    kafka_ssl_certfile: str | None = setting(None, "Client certificate for SSL.", option="FILE")
+    kafka_ssl_keyfile: str | None = setting(None, "Client private key for SSL.", option="FILE")
+    kafka_client_id: str = setting("omniclaude", "Kafka client id.")
+    topic_prefix: str = setting("omniclaude", "Prefix of every topic name.", option="PREFIX")
+    topic_partitions: int = setting(3, "Partitions of the topics the forwarder creates.")
+    capture_mode: str = setting(
+        "redacted", "Prompt capture: full, redacted, hash or off.", choices=CAPTURE_MODES, option="MODE")
+    redact_patterns: str | None = setting(None, "Extra regular expressions to redact, one per line.")
+    prompt_hash_key: str | None = setting(
+        None, "HMAC key for `hash` capture mode (kept in secrets.env; made by the forwarder on first use).",
+        secret=True)
+    spool_max_bytes: int = setting(
+        512 * 1024 * 1024, "Spool cap in bytes; when full, the oldest events are dropped.")
+    event_max_bytes: int = setting(256 * 1024, "Largest event in bytes; longer strings are truncated to fit.")
+    forwarder_idle_seconds: float = setting(30.0, "The forwarder exits after this long with nothing to send.")
+    database_url: str | None = setting(
+        None, "PostgreSQL URL for `omniclaude db` and doctor (kept in secrets.env).", secret=True, option="URL")
+    python: str | None = setting(None, "Interpreter for the hooks and the forwarder (recorded by install.sh).")
+    health_url: str | None = setting(None, "The consumer's health endpoint, checked by doctor.", option="URL")
 
     def __init__(self, environ: Mapping[str, str] | None = None, **values: object) -> None:
         for field in FIELDS:
@@ -155,6 +144,10 @@ class Settings:
         """The configured extra redaction patterns, one per non-blank line."""
         text = self.redact_patterns or ""
         return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+FIELDS: tuple[Field, ...] = tuple(row for row in vars(Settings).values() if isinstance(row, Field))
+"""The rows of `Settings`, in order."""
 
 
 def env_name(name: str) -> str:
