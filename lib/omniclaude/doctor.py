@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from omniclaude.config import SECRETS_FILE, Settings, config_paths, env_name
+from omniclaude.installer import MARKETPLACE, PLUGIN_ID, PLUGIN_NAME
 from omniclaude.logger import spool_safety, unspooled_path
 from omniclaude.masking import configured_secrets, mask_url, scrub
 from omniclaude.spool import SpoolReader, list_segments
@@ -38,9 +39,6 @@ OK: Status = "ok"
 WARN: Status = "warn"
 FAIL: Status = "fail"
 
-PLUGIN_NAME = "omniclaude"
-MARKETPLACE = "omniclaude-local"
-PLUGIN_ID = f"{PLUGIN_NAME}@{MARKETPLACE}"
 MIN_PYTHON = (3, 10)
 PYTHON_RECORD = "python"
 HOOK_BUDGET_MS = 100.0

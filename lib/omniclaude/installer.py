@@ -30,10 +30,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from omniclaude.config import CONFIG_FILE, FIELDS, SECRETS_FILE, Field, load_settings_or_defaults, parse_env_file
-from omniclaude.doctor import MARKETPLACE, PLUGIN_ID
 from omniclaude.masking import mask_url
 from omniclaude.paths import Dirs, resolve_dirs
 
+PLUGIN_NAME = "omniclaude"
+MARKETPLACE = "omniclaude-local"
+PLUGIN_ID = f"{PLUGIN_NAME}@{MARKETPLACE}"
 COMMANDS = ("omniclaude", "omniclaude-consumer")
 FLUSH_TIMEOUT = 60
 STOP_TIMEOUT = 15.0
