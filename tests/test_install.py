@@ -380,7 +380,7 @@ def test_the_real_claude_code_gets_the_clean_plugin_and_each_update(
     }.items()
     cache = home / ".claude" / "plugins" / "cache"
     assert not list(cache.rglob(".venv")) and not list(plugin.rglob(".venv"))
-    assert tree_size(cache) <= tree_size(plugin) < 1 << 20
+    assert tree_size(cache) <= tree_size(plugin) < 5 << 20
     assert sorted(p.name for p in plugin.iterdir()) == [".claude-plugin", "hooks", "lib", "skills"]
 
     # an edit to a hook file, then install.sh: the plugin folder and Claude Code's copy have it

@@ -42,10 +42,9 @@ STOP_TIMEOUT = 15.0
 # What `pip install <checkout>` builds from: a change here means the venv needs a new install.
 HASHED = ("pyproject.toml", "MANIFEST.in", "setup.py", "setup.cfg", ".claude-plugin/plugin.json",
           "lib", "consumer", "sql")
-# What the plugin needs at run time; lib/omniclaude contributes its top-level modules only (the stdlib
-# capture code the hook and the skills import), never its subpackages.
-PLUGIN_TREES = (".claude-plugin", "hooks", "skills")
-PLUGIN_LIB = posixpath.join("lib", "omniclaude")
+# What the plugin needs at run time: the manifest, the hooks, the skills and the omniclaude package they
+# import (the hook's launcher puts this lib/ first on the forwarder's path, so the package goes whole).
+PLUGIN_TREES = (".claude-plugin", "hooks", "skills", "lib/omniclaude")
 SKIPPED = ("__pycache__", ".pyc", ".pyo", ".mypy_cache", ".pytest_cache", ".ruff_cache")
 MANAGED: tuple[Field, ...] = tuple(f for f in FIELDS if f.option)
 HEADERS = {
@@ -870,12 +869,7 @@ MANIFEST = ".claude-plugin/plugin.json"
 
 def plugin_files(repo: str) -> dict[str, str]:
     """The plugin folder's files: relative path -> source path in the checkout."""
-    files = {rel: os.path.join(repo, rel) for top in PLUGIN_TREES for rel in _walk(repo, top)}
-    lib = os.path.join(repo, PLUGIN_LIB)
-    for name in sorted(os.listdir(lib)):
-        if name.endswith(".py") and os.path.isfile(os.path.join(lib, name)):
-            files[f"{PLUGIN_LIB}/{name}"] = os.path.join(lib, name)
-    return files
+    return {rel: os.path.join(repo, rel) for top in PLUGIN_TREES for rel in _walk(repo, top)}
 
 
 def tree_files(root: str) -> list[str]:

@@ -147,7 +147,8 @@ def test_the_plugin_holds_only_what_runs_in_claude_code() -> None:
     tops = {rel.split("/")[0] for rel in files}
     assert tops == {".claude-plugin", "hooks", "lib", "skills"}
     assert "hooks/hooks.json" in files and "lib/omniclaude/hook.py" in files
-    assert not [rel for rel in files if rel.startswith("lib/") and rel.count("/") > 2]  # no subpackages
+    assert {rel.split("/")[1] for rel in files if rel.startswith("lib/")} == {"omniclaude"}
+    assert "lib/omniclaude/forwarder/run.py" in files  # the hook's launcher starts the forwarder from it
     assert not [rel for rel in files if "__pycache__" in rel or ".venv" in rel]
 
 
