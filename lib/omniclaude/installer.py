@@ -28,6 +28,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from omniclaude.config import CONFIG_FILE, FIELDS, SECRETS_FILE, Field, load_settings_or_defaults, parse_env_file
 from omniclaude.masking import mask_url
@@ -84,9 +85,6 @@ class Layout:
     plugin: str
     bin_dir: str
     links: dict[str, str]  # link path -> what it points to
-
-    def spool(self) -> str:
-        return self.dirs.spool
 
 
 def layout(environ: Mapping[str, str], platform: str = sys.platform) -> Layout:
@@ -215,7 +213,7 @@ Exit status: 0 done; 1 a step failed (the message says which and what to do); 2 
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise UsageError(message)
 
 
@@ -302,7 +300,7 @@ def edit(lines: list[str], key: str, value: str | None, placeholder: str | None 
     for line in lines:
         if line_key(line) == key:
             if not placed and (value is not None or placeholder is not None):
-                out.append(placeholder if value is None else encode(key, value))  # type: ignore[arg-type]
+                out.append(encode(key, value) if value is not None else str(placeholder))
                 placed = True
             continue
         out.append(line)
