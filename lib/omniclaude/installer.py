@@ -85,6 +85,7 @@ class Layout:
     plugin: str
     bin_dir: str
     links: dict[str, str]  # link path -> what it points to
+    omniclaude: str  # the venv's omniclaude command
 
 
 def layout(environ: Mapping[str, str], platform: str = sys.platform) -> Layout:
@@ -104,6 +105,7 @@ def layout(environ: Mapping[str, str], platform: str = sys.platform) -> Layout:
         dirs=dirs, venv=venv, venv_python=join(scripts, "python.exe" if windows else "python"), venv_scripts=scripts,
         record=join(dirs.data, "python"), stamp=join(venv, ".omniclaude-install-stamp"),
         plugin=join(dirs.data, "plugin"), bin_dir=bin_dir, links=links,
+        omniclaude=join(scripts, "omniclaude.exe" if windows else "omniclaude"),
     )
 
 
@@ -505,7 +507,7 @@ class Installer:
     def install_package(self) -> None:
         want = source_hash(self.repo)
         stamp = self.where.stamp
-        command = os.path.join(self.where.venv_scripts, "omniclaude.exe" if self.platform == "win32" else "omniclaude")
+        command = self.where.omniclaude
         if read_text(stamp) == f"{want}\n" and os.access(command, os.X_OK):
             self.step("omniclaude: up to date in the venv (the checkout is unchanged since the last install)")
             return
@@ -641,7 +643,7 @@ class Installer:
             self.print_register_commands()
 
     def run_doctor(self) -> None:
-        command = os.path.join(self.where.venv_scripts, "omniclaude")
+        command = self.where.omniclaude
         self.step(f"doctor: {command} doctor")
         if self.dry:
             self.say(f"would run: {command} doctor --plugin-root {self.where.plugin}")
@@ -740,7 +742,7 @@ class Installer:
         if not load_settings_or_defaults(self.environ).kafka_configured:
             self.step(f"spool: {count} event(s) pending and Kafka is not configured: they are removed with the spool")
             return
-        command = os.path.join(self.where.venv_scripts, "omniclaude")
+        command = self.where.omniclaude
         if not os.access(command, os.X_OK):
             self.step(f"spool: {count} event(s) pending, but the venv is gone, so they cannot be flushed: "
                       "they are removed")

@@ -49,6 +49,7 @@ def test_windows_layout_uses_localappdata_scripts_and_cmd_links() -> None:
     base = "C:\\Users\\u\\AppData\\Local\\omniclaude\\omniclaude"
     assert where.venv_python == f"{base}\\venv\\Scripts\\python.exe"
     assert where.plugin == f"{base}\\plugin"
+    assert where.omniclaude == f"{base}\\venv\\Scripts\\omniclaude.exe"
     assert where.links["C:\\Users\\u\\.local\\bin\\omniclaude.cmd"] == f"{base}\\venv\\Scripts\\omniclaude.exe"
     assert installer.link_text("C:\\x\\omniclaude.exe", "win32") == '@"C:\\x\\omniclaude.exe" %*\r\n'
 
