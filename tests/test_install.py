@@ -402,21 +402,17 @@ def test_the_real_claude_code_gets_the_clean_plugin_and_each_update(
 
 
 @pytest.mark.postgres
-def test_the_readme_commands_run_by_their_bare_names(installer: Installer, tmp_path: Path,
-                                                     database_url: str) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
+def test_the_readme_commands_run_by_their_bare_names(installed: tuple[Installer, Path], database_url: str) -> None:
+    installer, home = installed
     bin_dir = dirs_of(home)["bin"]
     path = installer.path(bin_dir)
-    out = ok(installer.run(home, "--database-url", database_url, path=path))
-    assert "add this line to your shell" not in out
-    env = installer.env(home, path=path)
+    out = ok(installer.run(home, path=path))
+    assert "add this line to your shell" not in out  # the bin dir is on this PATH
+    env = installer.env(home, path=path, extra={"OMNICLAUDE_DATABASE_URL": database_url})
     for command in (["omniclaude", "status"], ["omniclaude", "tail"], ["omniclaude", "db", "upgrade"],
                     ["omniclaude-consumer", "--help"]):
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
         assert done.returncode == 0, (command, done.stdout, done.stderr)
-    ok(installer.run(home, "--uninstall", path=path))
-    assert not bin_dir.exists() or not any(bin_dir.iterdir())
 
 
 # -- Kafka: the uninstall ships what waits in the spool first -----------------------------------------------
