@@ -29,9 +29,9 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from omniclaude.config import SECRETS_FILE, Settings, config_paths, env_name
-from omniclaude.installer import MARKETPLACE, PLUGIN_ID, PLUGIN_NAME
 from omniclaude.logger import spool_safety, unspooled_path
 from omniclaude.masking import configured_secrets, mask_url, scrub
+from omniclaude.plugin_folder import MARKETPLACE, PLUGIN_ID, PLUGIN_NAME
 from omniclaude.spool import SpoolReader, list_segments
 
 Status = Literal["ok", "warn", "fail"]

@@ -16,8 +16,6 @@ tested anywhere. Exit status: 0 done, 1 a step failed (the message says which an
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import ntpath
 import os
 import posixpath
@@ -31,36 +29,27 @@ from dataclasses import dataclass, field
 from typing import NoReturn
 
 from omniclaude.config import CONFIG_FILE, FIELDS, SECRETS_FILE, Field, load_settings_or_defaults, parse_env_file
-from omniclaude.masking import mask_url
+from omniclaude.envfile import edit, shown, template
 from omniclaude.paths import Dirs, resolve_dirs
+from omniclaude.plugin_folder import (
+    MANIFEST,
+    MARKETPLACE,
+    PLUGIN_ID,
+    has_plugin,
+    is_json_list,
+    marketplace_path,
+    plugin_files,
+    plugin_version,
+    read_bytes,
+    source_hash,
+    stamp_manifest,
+    tree_files,
+)
 
-PLUGIN_NAME = "omniclaude"
-MARKETPLACE = "omniclaude-local"
-PLUGIN_ID = f"{PLUGIN_NAME}@{MARKETPLACE}"
 COMMANDS = ("omniclaude", "omniclaude-consumer")
 FLUSH_TIMEOUT = 60
 STOP_TIMEOUT = 15.0
-# What `pip install <checkout>` builds from: a change here means the venv needs a new install.
-HASHED = ("pyproject.toml", "MANIFEST.in", "setup.py", "setup.cfg", ".claude-plugin/plugin.json",
-          "lib", "consumer", "sql")
-# What the plugin needs at run time: the manifest, the hooks, the skills and the omniclaude package they
-# import (the hook's launcher puts this lib/ first on the forwarder's path, so the package goes whole).
-PLUGIN_TREES = (".claude-plugin", "hooks", "skills", "lib/omniclaude")
-SKIPPED = ("__pycache__", ".pyc", ".pyo", ".mypy_cache", ".pytest_cache", ".ruff_cache")
 MANAGED: tuple[Field, ...] = tuple(f for f in FIELDS if f.option)
-HEADERS = {
-    False: [
-        "# omniclaude settings: KEY=value lines; an OMNICLAUDE_* environment variable wins over this file.",
-        "# Written by install.sh, which keeps what you change here; secrets live in secrets.env (mode 0600).",
-        "# A setting left commented out takes its default. Check them with: omniclaude doctor",
-    ],
-    True: [
-        "# omniclaude secrets: KEY=value lines, read after config.env. Keep this file mode 0600.",
-        "# Written by install.sh, which keeps what you change here.",
-    ],
-}
-
-
 class InstallError(Exception):
     """A step failed; the message says which and what to do (exit 1)."""
 
@@ -257,65 +246,6 @@ def parse_args(argv: Sequence[str]) -> Options:
 # -- the settings files ------------------------------------------------------------------------------------
 
 
-def shown(f: Field, value: str) -> str:
-    """How a value may be printed: secrets never, except URLs with their password masked."""
-    if f.secret:
-        return mask_url(value) if f.name.endswith("_url") else "***"
-    return mask_url(value) if f.name.endswith("_url") else value
-
-
-def line_key(line: str) -> str | None:
-    """The key an active `KEY=value` line sets (as config.parse_env_file reads it), else None."""
-    text = line.strip()
-    if not text or text.startswith("#"):
-        return None
-    if text.startswith("export "):
-        text = text[len("export "):].lstrip()
-    key, sep, _value = text.partition("=")
-    return key.strip() if sep else None
-
-
-def encode(key: str, value: str) -> str:
-    """The `KEY=value` line that parse_env_file reads back as `value`; UsageError when none can."""
-    text = value.replace("\n", "\\n")
-    if text != text.strip() or (len(text) >= 2 and text[0] == text[-1] and text[0] in "'\""):
-        text = '"' + text + '"'
-    if parse_env_file(f"{key}={text}").get(key) != value:
-        raise UsageError(f"the value of {key} cannot be stored in a settings file")
-    return f"{key}={text}"
-
-
-def template(secret: bool) -> list[str]:
-    """A new file: its header, then each managed setting it holds, documented and commented out."""
-    lines = list(HEADERS[secret])
-    for f in MANAGED:
-        if f.secret == secret:
-            lines += ["", f"# {f.doc}", f"# {f.env}={'' if f.default is None else f.default}"]
-    return lines
-
-
-def edit(lines: list[str], key: str, value: str | None, placeholder: str | None = None) -> list[str]:
-    """Sets `key` to `value` in `lines`: in place of its line, else of its commented-out template line,
-    else at the end. None removes it, leaving `placeholder` (the template line) in its place."""
-    out: list[str] = []
-    placed = False
-    for line in lines:
-        if line_key(line) == key:
-            if not placed and (value is not None or placeholder is not None):
-                out.append(encode(key, value) if value is not None else str(placeholder))
-                placed = True
-            continue
-        out.append(line)
-    if value is not None and not placed:
-        for index, line in enumerate(out):
-            if line.strip().startswith(f"# {key}="):
-                out[index] = encode(key, value)
-                break
-        else:
-            out.append(encode(key, value))
-    return out
-
-
 def read_text(path: str) -> str | None:
     try:
         with open(path, encoding="utf-8") as handle:
@@ -436,11 +366,14 @@ class Installer:
         for kind in (False, True):
             present.update(parse_env_file(texts[kind] or ""))
         wanted, notes = wanted_values(self.options, present, self.environ, self.cwd)
-        lines = {kind: template(kind) if text is None else text.splitlines() for kind, text in texts.items()}
+        lines = {kind: template(kind, MANAGED) if text is None else text.splitlines() for kind, text in texts.items()}
         changes = []
         for f, value in wanted.items():
             placeholder = f"# {f.env}={'' if f.default is None else f.default}"
-            lines[f.secret] = edit(lines[f.secret], f.env, value, placeholder)
+            try:
+                lines[f.secret] = edit(lines[f.secret], f.env, value, placeholder)
+            except ValueError as exc:  # a value no settings file can hold
+                raise UsageError(str(exc)) from None
             lines[not f.secret] = edit(lines[not f.secret], f.env, None)  # the other file must not override it
             before = present.get(f.env)
             if value is None and before is not None:
@@ -825,11 +758,6 @@ def ok(done: subprocess.CompletedProcess[str] | None) -> bool:
     return done is None or done.returncode == 0
 
 
-def read_bytes(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
-
-
 def replace_text(path: str, text: str, mode: int) -> None:
     """Writes `text` to `path` atomically with `mode`."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -838,89 +766,6 @@ def replace_text(path: str, text: str, mode: int) -> None:
         handle.write(text)
     os.chmod(tmp, mode)
     os.replace(tmp, path)
-
-
-def _walk(root: str, top: str) -> list[str]:
-    """The files under `root/top` (or `top` itself), relative to `root` with `/`, sorted, caches skipped."""
-    path = os.path.join(root, top)
-    if os.path.isfile(path):
-        return [top]
-    found = []
-    for folder, subdirs, names in os.walk(path):
-        subdirs[:] = sorted(d for d in subdirs if not d.endswith(SKIPPED) and not d.endswith(".egg-info"))
-        for name in sorted(names):
-            if not name.endswith(SKIPPED):
-                found.append(os.path.relpath(os.path.join(folder, name), root).replace(os.sep, "/"))
-    return found
-
-
-def source_hash(repo: str) -> str:
-    """A digest of everything `pip install <checkout>` builds from."""
-    total = hashlib.sha256()
-    for top in HASHED:
-        for rel in _walk(repo, top):
-            digest = hashlib.sha256(read_bytes(os.path.join(repo, rel))).hexdigest()
-            total.update(f"{rel}\0{digest}\n".encode("utf-8", "surrogateescape"))
-    return total.hexdigest()
-
-
-MANIFEST = ".claude-plugin/plugin.json"
-
-
-def plugin_files(repo: str) -> dict[str, str]:
-    """The plugin folder's files: relative path -> source path in the checkout."""
-    return {rel: os.path.join(repo, rel) for top in PLUGIN_TREES for rel in _walk(repo, top)}
-
-
-def tree_files(root: str) -> list[str]:
-    return _walk(root, ".") if os.path.isdir(root) else []
-
-
-def plugin_version(repo: str, files: Mapping[str, str]) -> str:
-    """plugin.json's version plus a digest of the plugin's files (`0.1.0+1a2b3c4d5e6f`), so that Claude Code
-    sees every change as a new version and refreshes its copy."""
-    manifest = json.loads(read_bytes(os.path.join(repo, MANIFEST)))
-    total = hashlib.sha256()
-    for rel in sorted(files):
-        total.update(rel.encode() + b"\0" + hashlib.sha256(read_bytes(files[rel])).digest())
-    return f"{manifest['version']}+{total.hexdigest()[:12]}"
-
-
-def stamp_manifest(data: bytes, version: str) -> bytes:
-    manifest = json.loads(data)
-    manifest["version"] = version
-    return (json.dumps(manifest, indent=2) + "\n").encode()
-
-
-def is_json_list(text: str | None) -> bool:
-    try:
-        return isinstance(json.loads(text or ""), list)
-    except ValueError:
-        return False
-
-
-def _entries(text: str | None) -> list[dict[str, object]] | None:
-    try:
-        parsed = json.loads(text or "")
-    except ValueError:
-        return None
-    return [entry for entry in parsed if isinstance(entry, dict)] if isinstance(parsed, list) else None
-
-
-def marketplace_path(listing: str | None, name: str) -> str:
-    """The folder a marketplace was added from, per `claude plugin marketplace list --json` ("" if none)."""
-    for entry in _entries(listing) or []:
-        if entry.get("name") == name:
-            return str(entry.get("path") or entry.get("installLocation") or "")
-    return ""
-
-
-def has_plugin(listing: str | None, plugin_id: str) -> bool | None:
-    """Whether `claude plugin list --json` lists the plugin; None when the listing is not JSON."""
-    entries = _entries(listing)
-    if entries is None:
-        return None
-    return any(entry.get("id") == plugin_id for entry in entries)
 
 
 def pending_events(spool: str) -> int:

@@ -11,22 +11,8 @@ from pathlib import Path
 import pytest
 from omniclaude import installer
 from omniclaude.config import FIELDS, parse_env_file
-from omniclaude.installer import (
-    MANAGED,
-    Installer,
-    Options,
-    UsageError,
-    edit,
-    encode,
-    has_plugin,
-    help_text,
-    layout,
-    marketplace_path,
-    parse_args,
-    path_line,
-    plugin_files,
-    plugin_version,
-)
+from omniclaude.installer import MANAGED, Installer, Options, UsageError, help_text, layout, parse_args, path_line
+from omniclaude.plugin_folder import plugin_files, plugin_version
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -94,25 +80,12 @@ def test_main_exit_codes(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
     assert "--kafka-bootstrap-servers HOST:PORT[,...]" in capsys.readouterr().out
     assert installer.main(["--capture-mode", "all"], {"HOME": str(tmp_path), "PATH": ""}) == 2
     assert "--capture-mode must be one of full, redacted, hash, off" in capsys.readouterr().err
+    assert installer.main(["--topic-prefix", "x\\ny"], {"HOME": str(tmp_path), "PATH": ""}) == 2
+    assert "cannot be stored in a settings file (see ./install.sh --help)" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 
 
 # -- the settings files ------------------------------------------------------------------------------------
-
-
-def test_encode_round_trips_or_refuses() -> None:
-    for value in ("plain", " padded ", "'quoted'", "a=b", "two\nlines"):
-        key, _, _ = encode("K", value).partition("=")
-        assert parse_env_file(encode("K", value)) == {key: value}
-    with pytest.raises(UsageError, match="cannot be stored"):
-        encode("K", 'x\\ny')
-
-
-def test_edit_replaces_in_place_and_leaves_the_placeholder() -> None:
-    lines = ["# head", "# K=", "OTHER=1"]
-    assert edit(lines, "K", "v") == ["# head", "K=v", "OTHER=1"]
-    assert edit(["K=v", "OTHER=1"], "K", None, "# K=") == ["# K=", "OTHER=1"]
-    assert edit(["OTHER=1"], "K", "v") == ["OTHER=1", "K=v"]
 
 
 def make(tmp_path: Path, *argv: str, **env: str) -> tuple[Installer, list[str]]:
@@ -141,16 +114,6 @@ def test_write_config_secrets_apart_and_never_printed(tmp_path: Path) -> None:
 
 
 # -- the plugin folder -------------------------------------------------------------------------------------
-
-
-def test_the_plugin_holds_only_what_runs_in_claude_code() -> None:
-    files = plugin_files(str(REPO))
-    tops = {rel.split("/")[0] for rel in files}
-    assert tops == {".claude-plugin", "hooks", "lib", "skills"}
-    assert "hooks/hooks.json" in files and "lib/omniclaude/hook.py" in files
-    assert {rel.split("/")[1] for rel in files if rel.startswith("lib/")} == {"omniclaude"}
-    assert "lib/omniclaude/forwarder/run.py" in files  # the hook's launcher starts the forwarder from it
-    assert not [rel for rel in files if "__pycache__" in rel or ".venv" in rel]
 
 
 def test_build_plugin_is_idempotent_and_versions_each_change(tmp_path: Path) -> None:
@@ -193,18 +156,6 @@ def test_links_made_once_kept_when_foreign_and_removed_on_uninstall(tmp_path: Pa
     assert any(line.strip().startswith("unchanged") for line in lines)
     run.unlink_commands()
     assert sorted(p.name for p in bin_dir.iterdir()) == ["omniclaude-consumer"]
-
-
-# -- reading Claude Code's listings -------------------------------------------------------------------------
-
-
-def test_listings_are_read_defensively() -> None:
-    market = json.dumps([{"name": "omniclaude-local", "path": "/p"}, "junk"])
-    assert marketplace_path(market, "omniclaude-local") == "/p"
-    assert marketplace_path("not json", "omniclaude-local") == ""
-    assert has_plugin(json.dumps([{"id": "omniclaude@omniclaude-local"}]), "omniclaude@omniclaude-local") is True
-    assert has_plugin("[]", "omniclaude@omniclaude-local") is False
-    assert has_plugin("Installed plugins: ...", "omniclaude@omniclaude-local") is None
 
 
 def test_dry_run_touches_nothing(tmp_path: Path) -> None:
