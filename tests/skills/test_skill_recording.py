@@ -258,7 +258,7 @@ def test_a_fallback_spool_warning_is_passed_on_and_the_event_recorded(
     assert load("log-agent-action").main(["--agent", "a", "--action-type", "success", "--action-name", "n"]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["event_type"] == "agent_action"
-    assert captured.err.count("\n") == 1 and "not writable" in captured.err
+    assert captured.err.count("\n") == 1 and "cannot be used" in captured.err and "; using " in captured.err
 
 
 def test_printed_output_is_utf8_json(skill_env: Where, capsys: pytest.CaptureFixture[str]) -> None:
