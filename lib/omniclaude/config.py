@@ -110,6 +110,9 @@ class Settings:
         None, "PostgreSQL URL for `omniclaude db` and doctor (kept in secrets.env).", secret=True, option="URL")
     python: str | None = setting(None, "Interpreter for the hooks and the forwarder (recorded by install.sh).")
     health_url: str | None = setting(None, "The consumer's health endpoint, checked by doctor.", option="URL")
+    dashboard_token: str | None = setting(
+        None, "Token `omniclaude dashboard` requires of every request; needed to listen beyond loopback.",
+        secret=True)
 
     def __init__(self, environ: Mapping[str, str] | None = None, **values: object) -> None:
         for field in FIELDS:

@@ -21,6 +21,8 @@ SUBCOMMANDS: tuple[str, ...] = (
     "flush",
     "doctor",
     "prices",
+    "report",
+    "dashboard",
 )
 
 
