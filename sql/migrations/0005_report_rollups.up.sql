@@ -8,6 +8,8 @@
 -- - claude_subagent_rollup: one row per (session, subagent), from the events that carry an agent_id;
 -- - claude_tool_daily: per UTC day, project and tool: calls (PreToolUse), completions (PostToolUse),
 --   failures (PostToolUseFailure).
+-- And llm_usage_daily, per UTC day, project, model and agent type ('' when unknown): the sums of
+-- llm_usage, kept by a statement-level trigger on llm_usage the same way.
 -- Rows deleted from claude_hook_events (`omniclaude db prune`) stay counted here: the rollups are history.
 -- Plus indexes for the reports' other reads: tool latency by time, failures by time.
 
@@ -144,16 +146,9 @@ CREATE FUNCTION claude_hook_events_rollup_sql() RETURNS TEXT[]
 
 -- Transition tables are visible only to the trigger function's own statements, hence EXECUTE here.
 CREATE FUNCTION claude_hook_events_rollup() RETURNS trigger
-    LANGUAGE plpgsql AS $$
-DECLARE
-    statement TEXT;
-BEGIN
-    FOREACH statement IN ARRAY claude_hook_events_rollup_sql() LOOP
-        EXECUTE format(statement, 'new_rows');
-    END LOOP;
-    RETURN NULL;
-END
-$$;
+    LANGUAGE plpgsql AS $$ DECLARE statement TEXT; BEGIN
+    FOREACH statement IN ARRAY claude_hook_events_rollup_sql() LOOP EXECUTE format(statement, 'new_rows'); END LOOP;
+    RETURN NULL; END $$;
 
 CREATE TRIGGER claude_hook_events_rollup
     AFTER INSERT ON claude_hook_events
@@ -161,20 +156,61 @@ CREATE TRIGGER claude_hook_events_rollup
     FOR EACH STATEMENT EXECUTE FUNCTION claude_hook_events_rollup();
 
 -- Backfill from the events already stored.
-DO $$
-DECLARE
-    statement TEXT;
-BEGIN
+DO $$ DECLARE statement TEXT; BEGIN
     FOREACH statement IN ARRAY claude_hook_events_rollup_sql() LOOP
-        EXECUTE format(statement, 'claude_hook_events');
-    END LOOP;
-END
-$$;
+        EXECUTE format(statement, 'claude_hook_events'); END LOOP; END $$;
 
--- Tool latency over a time range (index-only), and the newest failures.
+-- Tool latency over a time range, index-only (hook_event_name is included because PostgreSQL needs every
+-- column the query names, the partial predicate's too), and the newest failures.
 CREATE INDEX claude_hook_events_tool_done_idx
-    ON claude_hook_events (occurred_at) INCLUDE (tool_name, duration_ms, project_name)
+    ON claude_hook_events (occurred_at) INCLUDE (hook_event_name, tool_name, duration_ms, project_name)
     WHERE hook_event_name IN ('PostToolUse', 'PostToolUseFailure');
 CREATE INDEX claude_hook_events_failure_idx
     ON claude_hook_events (occurred_at DESC)
     WHERE hook_event_name = 'PostToolUseFailure';
+
+CREATE TABLE llm_usage_daily (
+    day                         DATE NOT NULL,
+    project_name                TEXT NOT NULL,
+    model                       TEXT NOT NULL,
+    agent_type                  TEXT NOT NULL,
+    requests                    BIGINT NOT NULL,
+    input_tokens                BIGINT NOT NULL,
+    output_tokens               BIGINT NOT NULL,
+    cache_creation_input_tokens BIGINT NOT NULL,
+    cache_read_input_tokens     BIGINT NOT NULL,
+    cost_usd                    NUMERIC NOT NULL,
+    PRIMARY KEY (day, project_name, model, agent_type)
+);
+COMMENT ON TABLE llm_usage_daily IS
+    'Sums of llm_usage per UTC day, project, model and agent type ('''' when unknown), kept by trigger.';
+
+CREATE FUNCTION llm_usage_rollup_sql() RETURNS TEXT
+    LANGUAGE sql IMMUTABLE AS $fn$ SELECT $sql$
+    INSERT INTO llm_usage_daily AS r (day, project_name, model, agent_type, requests, input_tokens, output_tokens,
+        cache_creation_input_tokens, cache_read_input_tokens, cost_usd)
+    SELECT (n.occurred_at AT TIME ZONE 'UTC')::date, COALESCE(n.project_name, ''), COALESCE(n.model, ''),
+           COALESCE(n.agent_type, ''), count(*), COALESCE(sum(n.input_tokens), 0), COALESCE(sum(n.output_tokens), 0),
+           COALESCE(sum(n.cache_creation_input_tokens), 0), COALESCE(sum(n.cache_read_input_tokens), 0),
+           COALESCE(sum(n.cost_usd), 0)
+    FROM %s AS n
+    GROUP BY 1, 2, 3, 4
+    ORDER BY 1, 2, 3, 4
+    ON CONFLICT (day, project_name, model, agent_type) DO UPDATE SET
+        requests = r.requests + EXCLUDED.requests,
+        input_tokens = r.input_tokens + EXCLUDED.input_tokens,
+        output_tokens = r.output_tokens + EXCLUDED.output_tokens,
+        cache_creation_input_tokens = r.cache_creation_input_tokens + EXCLUDED.cache_creation_input_tokens,
+        cache_read_input_tokens = r.cache_read_input_tokens + EXCLUDED.cache_read_input_tokens,
+        cost_usd = r.cost_usd + EXCLUDED.cost_usd
+    $sql$ $fn$;
+
+CREATE FUNCTION llm_usage_rollup() RETURNS trigger
+    LANGUAGE plpgsql AS $$ BEGIN EXECUTE format(llm_usage_rollup_sql(), 'new_rows'); RETURN NULL; END $$;
+
+CREATE TRIGGER llm_usage_rollup
+    AFTER INSERT ON llm_usage
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION llm_usage_rollup();
+
+DO $$ BEGIN EXECUTE format(llm_usage_rollup_sql(), 'llm_usage'); END $$;

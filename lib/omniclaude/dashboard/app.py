@@ -51,7 +51,7 @@ class BadRequestError(ValueError):
 def _window(request: Request, default_since: timedelta) -> report.Window:
     params = request.query_params
     try:
-        since = params.get("since") or f"{int(default_since.total_seconds() // 86400)}d"
+        since = params.get("since") or f"{default_since.days}d"
         until = params.get("until")
         limit = int(params.get("limit") or report.filters.DEFAULT_LIMIT)
         return report.Window(
@@ -64,6 +64,13 @@ def _window(request: Request, default_since: timedelta) -> report.Window:
         raise BadRequestError(str(exc)) from None
 
 
+def _usd(value: Decimal | float | None) -> str:
+    if value is None:
+        return "-"
+    amount = float(value)
+    return f"${amount:,.2f}" if abs(amount) >= 1 or amount == 0 else f"${amount:.4f}"
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("omniclaude.dashboard", "templates"),
@@ -72,18 +79,15 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["cell"] = lambda value, name="": cell(name, value)
+    env.globals["usd"] = _usd
     return env
-
-
-def _usd(value: Decimal | float | None) -> str:
-    return "-" if value is None else f"${float(value):,.2f}"
 
 
 def _overview(request: Request, conn: psycopg.Connection[Any], window: report.Window) -> tuple[str, dict[str, Any]]:
     data = report.overview(conn, window)
     labels = [d.day.strftime("%m-%d") for d in data.days]
     models = sorted({c.model for c in data.cost_per_day})
-    by_day = {(c.day.date().isoformat(), c.model): float(c.cost_usd) for c in data.cost_per_day}
+    by_day = {(c.day.isoformat(), c.model): float(c.cost_usd) for c in data.cost_per_day}
     series = [(m or "unknown", [by_day.get((d.day.isoformat(), m), 0.0) for d in data.days]) for m in models]
     figures = {
         "sessions_chart": charts.bar_chart(
@@ -101,7 +105,14 @@ def _overview(request: Request, conn: psycopg.Connection[Any], window: report.Wi
 
 
 def _sessions(request: Request, conn: psycopg.Connection[Any], window: report.Window) -> tuple[str, dict[str, Any]]:
-    return "sessions.html", {"sessions": report.sessions(conn, window), "has_sessions": report.has_sessions(conn)}
+    rows = report.sessions(conn, window)
+    figures = {
+        "calls_chart": charts.bar_chart(
+            "tool calls per session, most recent first",
+            [(r.claude_session_id[:8], r.tool_calls) for r in rows[:30]],
+        )
+    }
+    return "sessions.html", {"sessions": rows, "has_sessions": report.has_sessions(conn), "charts": figures}
 
 
 def _tools(request: Request, conn: psycopg.Connection[Any], window: report.Window) -> tuple[str, dict[str, Any]]:
@@ -159,7 +170,7 @@ class Dashboard:
     def render(self, request: Request, template: str, data: dict[str, Any], status: int = 200) -> Response:
         """The HTML page `template` with `data`, the request and the filters."""
         page = self.templates.get_template(template).render(
-            request=request, params=request.query_params, usd=_usd, poll_seconds=POLL_SECONDS, **data
+            request=request, params=request.query_params, poll_seconds=POLL_SECONDS, **data
         )
         return HTMLResponse(page, status_code=status)
 
@@ -187,7 +198,8 @@ class Dashboard:
             if as_json:
                 data = {k: v for k, v in data.items() if k != "charts"}
                 return JSONResponse(jsonable({"window": window.params, **data}))
-            return self.render(request, template, {"window": window, **data})
+            default = f"{default_since.days}d"
+            return self.render(request, template, {"window": window, "default_since": default, **data})
 
         return endpoint
 

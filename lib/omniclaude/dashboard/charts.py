@@ -10,8 +10,8 @@ from collections.abc import Callable, Sequence
 
 from markupsafe import Markup, escape
 
-WIDTH = 640
-HEIGHT = 180
+WIDTH = 480
+HEIGHT = 170
 PAD_LEFT = 44
 PAD_BOTTOM = 22
 PAD_TOP = 8
@@ -33,7 +33,7 @@ def _frame(label: str, top: float, fmt: Callable[[float], str], body: str, legen
         y = PAD_TOP + plot_h - plot_h * i / 2
         grid.append(
             f'<line x1="{PAD_LEFT}" x2="{WIDTH}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e6ec"/>'
-            f'<text x="{PAD_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="#667">'
+            f'<text x="{PAD_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="12" fill="#667">'
             f"{escape(fmt(value))}</text>"
         )
     return Markup(
@@ -60,7 +60,7 @@ def _x_labels(labels: Sequence[str], slot: float) -> str:
             continue
         x = PAD_LEFT + slot * (i + 0.5)
         parts.append(
-            f'<text x="{x:.1f}" y="{HEIGHT - 6}" text-anchor="middle" font-size="11" fill="#667">{escape(text)}</text>'
+            f'<text x="{x:.1f}" y="{HEIGHT - 6}" text-anchor="middle" font-size="12" fill="#667">{escape(text)}</text>'
         )
     return "".join(parts)
 
@@ -121,7 +121,7 @@ def stacked_bar_chart(
     for k, (name, _) in enumerate(series):
         legend.append(
             f'<rect x="{x}" y="{HEIGHT + 5}" width="10" height="10" fill="{PALETTE[k % len(PALETTE)]}"/>'
-            f'<text x="{x + 14}" y="{HEIGHT + 14}" font-size="11" fill="#445">{escape(name)}</text>'
+            f'<text x="{x + 14}" y="{HEIGHT + 14}" font-size="12" fill="#445">{escape(name)}</text>'
         )
-        x += 24 + 7 * min(len(name), 30)
+        x += 26 + 7 * min(len(name), 30)
     return _frame(label, top, fmt, "".join(bars) + _x_labels(x_labels, slot), "".join(legend))

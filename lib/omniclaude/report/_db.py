@@ -28,6 +28,7 @@ Connection: TypeAlias = "psycopg.Connection[Any]"
 
 STATEMENT_TIMEOUT_MS = 10_000
 CONNECT_TIMEOUT_S = 5
+WORK_MEM = "32MB"  # the percentiles sort a week of tool calls in memory
 
 
 class ReportError(Exception):
@@ -55,7 +56,10 @@ def connect_kwargs(statement_timeout_ms: int = STATEMENT_TIMEOUT_MS) -> dict[str
     return {
         "autocommit": True,
         "connect_timeout": CONNECT_TIMEOUT_S,
-        "options": f"-c default_transaction_read_only=on -c statement_timeout={int(statement_timeout_ms)}",
+        "options": (
+            f"-c default_transaction_read_only=on -c statement_timeout={int(statement_timeout_ms)}"
+            f" -c TimeZone=UTC -c work_mem={WORK_MEM}"
+        ),
     }
 
 

@@ -5,7 +5,7 @@ Figures, each over [since, until):
 - failure rate per day: claude_tool_daily, failures / (completions + failures) of that day;
 - cost per day and model: `usage.cost_per_day_by_model`;
 - projects: claude_session_rollup grouped by project_name (sessions active in the window, their
-  counts), cost = SUM(llm_usage.cost_usd) of the project in the window.
+  counts), cost = the project's llm_usage_daily cost over the window's days (see `usage`).
 """
 
 from __future__ import annotations
@@ -124,8 +124,10 @@ LEFT JOIN ({cost}) AS c ON c.project_name IS NOT DISTINCT FROM p.project_name
 ORDER BY p.last_event_at DESC
 """
 
-_PROJECT_COST = """SELECT u.project_name, sum(u.cost_usd) AS cost_usd FROM llm_usage AS u
-    WHERE u.occurred_at >= %(since)s AND u.occurred_at < %(until)s GROUP BY 1"""
+_PROJECT_COST = """SELECT NULLIF(u.project_name, '') AS project_name, sum(u.cost_usd) AS cost_usd
+    FROM llm_usage_daily AS u
+    WHERE u.day >= (%(since)s AT TIME ZONE 'UTC')::date AND u.day <= (%(until)s AT TIME ZONE 'UTC')::date
+    GROUP BY 1"""
 _NO_COST = "SELECT NULL::text AS project_name, NULL::numeric AS cost_usd WHERE false"
 
 

@@ -110,7 +110,8 @@ class SessionDetail:
 def _session_sql(conn: Connection, where: str, tail: str) -> sql.Composed:
     have = features(conn)
     cost = "(SELECT sum(u.cost_usd) FROM llm_usage AS u WHERE u.claude_session_id = s.claude_session_id)"
-    lines = "(SELECT sum(v.{0})::bigint FROM session_usage AS v WHERE v.claude_session_id = s.claude_session_id)"
+    # session_usage repeats the session's line counts on each of its model rows: max, not sum.
+    lines = "(SELECT max(v.{0})::bigint FROM session_usage AS v WHERE v.claude_session_id = s.claude_session_id)"
     return sql.SQL(
         """
 SELECT s.claude_session_id, s.project_name, s.terminal_id, s.host, s.first_event_at, s.last_event_at,

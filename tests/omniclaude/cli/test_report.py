@@ -53,8 +53,14 @@ def test_sessions_json_gives_the_sql_figures(run: Run, seeded_url: str) -> None:
             " FROM claude_sessions s ORDER BY 1"
         ).fetchall()
     assert [
-        (sid, rows[sid]["prompts"], rows[sid]["tool_calls"], rows[sid]["failures"], rows[sid]["subagents"],
-         rows[sid]["cost_usd"])
+        (
+            sid,
+            rows[sid]["prompts"],
+            rows[sid]["tool_calls"],
+            rows[sid]["failures"],
+            rows[sid]["subagents"],
+            rows[sid]["cost_usd"],
+        )
         for sid in sorted(rows)
     ] == [tuple(r) for r in view]
     assert rows["sess-alpha"]["project_name"] == "demo-app"
@@ -77,7 +83,9 @@ def test_tools_agents_failures_json(run: Run, seeded_url: str) -> None:
     assert (tools["Bash"]["calls"], tools["Bash"]["failures"], tools["Bash"]["p50_ms"]) == (2, 1, 22.0)
     agents = _json(run, "agents", "--database-url", seeded_url)
     assert {(a["kind"], a["name"], a["runs"]) for a in agents} == {
-        ("subagent", "general-purpose", 1), ("execution", "coder", 2), ("routing", "coder", 1)
+        ("subagent", "general-purpose", 1),
+        ("execution", "coder", 2),
+        ("routing", "coder", 1),
     }
     failures = _json(run, "failures", "--project", "demo-app", "--database-url", seeded_url)
     assert [f["kind"] for f in failures] == ["detection", "execution", "tool"]

@@ -3,7 +3,7 @@ load (COPY) for the benchmark.
 
 The scenario, relative to `now`:
 - `sess-alpha` (project demo-app, terminal tty-1), ended: a prompt holding `<script>` and
-  `javascript:`, Write ok 18 ms, Bash failed 31 ms, an Agent call starting subagent `ag-1`
+  `javascript:`, Write ok 18 ms (+12 -3 lines), Bash failed 31 ms, an Agent call starting subagent `ag-1`
   (general-purpose) that runs Bash ok 13 ms; two usage rows;
 - `sess-beta` (project other-proj), open, two minutes old: a prompt, Read ok 4 ms; one usage row;
 - executions: coder success 1200 ms, coder error; one routing decision; one detection failure.
@@ -114,16 +114,38 @@ class Session:
         )
 
     def tool(
-        self, tool: str, use_id: str, ms: int, *, ok: bool = True, agent: tuple[str, str] | None = None, **tool_input: Any
+        self,
+        tool: str,
+        use_id: str,
+        ms: int,
+        *,
+        ok: bool = True,
+        agent: tuple[str, str] | None = None,
+        **tool_input: Any,
     ) -> None:
         """A PreToolUse and its PostToolUse (or PostToolUseFailure)."""
         self.event("PreToolUse", tool=tool, tool_use_id=use_id, agent=agent, tool_input=tool_input)
         if ok:
-            self.event("PostToolUse", tool=tool, tool_use_id=use_id, agent=agent, success=True, duration_ms=ms,
-                       tool_input=tool_input)
+            self.event(
+                "PostToolUse",
+                tool=tool,
+                tool_use_id=use_id,
+                agent=agent,
+                success=True,
+                duration_ms=ms,
+                tool_input=tool_input,
+            )
         else:
-            self.event("PostToolUseFailure", tool=tool, tool_use_id=use_id, agent=agent, success=False,
-                       duration_ms=ms, tool_input=tool_input, error="Exit code 1")
+            self.event(
+                "PostToolUseFailure",
+                tool=tool,
+                tool_use_id=use_id,
+                agent=agent,
+                success=False,
+                duration_ms=ms,
+                tool_input=tool_input,
+                error="Exit code 1",
+            )
 
 
 def insert_hook_events(conn: psycopg.Connection[Any], rows: list[tuple[Any, ...]]) -> None:
@@ -168,11 +190,31 @@ def seed_scenario(conn: psycopg.Connection[Any], now: datetime) -> None:
     alpha, beta = scenario_sessions(now)
     insert_hook_events(conn, alpha.rows)
     insert_hook_events(conn, beta.rows)
+    conn.execute(  # the usage work's code-change columns: the Write added 12 lines and removed 3
+        "UPDATE claude_hook_events SET lines_added = 12, lines_removed = 3"
+        " WHERE tool_use_id = 'toolu_1' AND hook_event_name = 'PostToolUse'"
+    )
     for i, (sid, agent_id, agent_type, model, project, inp, out, cc, cr, cost) in enumerate(USAGE):
         conn.execute(
             f"INSERT INTO llm_usage ({', '.join(USAGE_COLUMNS)}) VALUES ({', '.join(['%s'] * len(USAGE_COLUMNS))})",
-            (uuid.uuid4(), sid, agent_id, agent_type, model, f"msg_{i}", f"req_{i}",
-             now - timedelta(hours=2, minutes=i), project, inp, out, cc, cr, cc, 0, cost),
+            (
+                uuid.uuid4(),
+                sid,
+                agent_id,
+                agent_type,
+                model,
+                f"msg_{i}",
+                f"req_{i}",
+                now - timedelta(hours=2, minutes=i),
+                project,
+                inp,
+                out,
+                cc,
+                cr,
+                cc,
+                0,
+                cost,
+            ),
         )
     conn.execute(
         "INSERT INTO agent_execution_logs (execution_id, event_id, agent_name, status, started_at, completed_at,"

@@ -40,13 +40,22 @@ def test_sessions_match_the_claude_sessions_view(conn: psycopg.Connection[Any], 
     assert set(rows) == set(view) == {"sess-alpha", "sess-beta"}
     for sid, row in rows.items():
         assert (
-            row.project_name, row.terminal_id, row.first_event_at, row.last_event_at, row.ended_at,
-            row.events, row.prompts, row.tool_calls, row.failures, row.subagents,
+            row.project_name,
+            row.terminal_id,
+            row.first_event_at,
+            row.last_event_at,
+            row.ended_at,
+            row.events,
+            row.prompts,
+            row.tool_calls,
+            row.failures,
+            row.subagents,
         ) == view[sid]
     alpha, beta = rows["sess-alpha"], rows["sess-beta"]
     assert (alpha.prompts, alpha.tool_calls, alpha.failures, alpha.subagents, alpha.open) == (1, 4, 1, 1, False)
     assert alpha.duration_s == 13.0
     assert alpha.cost_usd == Decimal("0.013300")
+    assert (alpha.lines_added, alpha.lines_removed) == (12, 3)
     assert (beta.prompts, beta.tool_calls, beta.failures, beta.subagents, beta.open) == (1, 1, 0, 0, True)
     assert beta.cost_usd == Decimal("0.002100")
     assert list(rows) == ["sess-beta", "sess-alpha"]  # most recently active first
@@ -57,12 +66,16 @@ def test_sessions_filter_by_project_and_window(conn: psycopg.Connection[Any], no
     assert [r.claude_session_id for r in only] == ["sess-alpha"]
     recent = report.sessions(conn, report.Window(since=now - timedelta(hours=1)))
     assert [r.claude_session_id for r in recent] == ["sess-beta"]
-    assert report.sessions(conn, report.Window(since=now - timedelta(days=7), limit=1))[0].claude_session_id == "sess-beta"
+    assert (
+        report.sessions(conn, report.Window(since=now - timedelta(days=7), limit=1))[0].claude_session_id == "sess-beta"
+    )
 
 
 def test_usage_by_model_matches_sql(conn: psycopg.Connection[Any], window: report.Window) -> None:
     rows = report.usage(conn, window, "model")
-    assert [(r.key, r.requests, r.input_tokens, r.output_tokens, r.cache_read_input_tokens, r.cost_usd) for r in rows] == [
+    assert [
+        (r.key, r.requests, r.input_tokens, r.output_tokens, r.cache_read_input_tokens, r.cost_usd) for r in rows
+    ] == [
         ("claude-sonnet-4-5", 2, 1300, 230, 4100, Decimal("0.014400")),
         ("claude-haiku-4-5", 1, 500, 50, 0, Decimal("0.001000")),
     ]
@@ -133,7 +146,7 @@ def test_session_detail_nests_the_subagent(conn: psycopg.Connection[Any]) -> Non
     assert "PreToolUse" not in top  # every call completed: shown once, by its completion
     failed = [item for item in detail.timeline if isinstance(item, report.EventRow) and item.success is False]
     assert [(e.tool_name, e.duration_ms) for e in failed] == [("Bash", 31)]
-    assert [p.text for p in detail.prompts][0].startswith("add a changelog <script>")
+    assert next(p.text for p in detail.prompts).startswith("add a changelog <script>")
     assert [u.key for u in detail.usage] == ["claude-sonnet-4-5", "claude-haiku-4-5"]
     assert report.session_detail(conn, "no-such-session") is None
 
