@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -84,7 +85,10 @@ def seed(url: str, events: int, usage: int, sessions: int) -> None:
 
 def bench_pages(url: str, runs: int) -> list[float]:
     from omniclaude.dashboard import create_app
-    from starlette.testclient import TestClient
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # starlette's nudge from httpx towards httpx2
+        from starlette.testclient import TestClient
 
     with report.connect(url) as conn:
         sid = report.sessions(conn, report.Window())[0].claude_session_id

@@ -153,8 +153,23 @@ def session(conn: Connection, claude_session_id: str) -> SessionRow | None:
 
 
 _EVENTS_SQL = """
-SELECT e.id, e.occurred_at, e.hook_event_name, e.tool_name, e.agent_id, e.agent_type, e.success,
-       e.duration_ms,
+WITH s AS MATERIALIZED (
+    SELECT h.id, h.occurred_at, h.hook_event_name, h.tool_name, h.tool_use_id, h.agent_id, h.agent_type,
+           h.success, h.duration_ms
+    FROM claude_hook_events AS h
+    WHERE h.claude_session_id = %(id)s
+), done AS (
+    SELECT DISTINCT s.tool_use_id FROM s
+    WHERE s.hook_event_name IN ('PostToolUse', 'PostToolUseFailure') AND s.tool_use_id IS NOT NULL
+), shown AS (
+    SELECT s.* FROM s
+    WHERE s.id > %(after)s AND s.hook_event_name <> 'PostToolBatch'
+      AND NOT (s.hook_event_name = 'PreToolUse' AND s.tool_use_id IN (SELECT d.tool_use_id FROM done AS d))
+    ORDER BY s.occurred_at, s.id
+    LIMIT %(limit)s
+)
+SELECT shown.id, shown.occurred_at, shown.hook_event_name, shown.tool_name, shown.agent_id, shown.agent_type,
+       shown.success, shown.duration_ms,
        left(COALESCE(
            e.payload->>'prompt',
            e.payload->>'error',
@@ -168,15 +183,9 @@ SELECT e.id, e.occurred_at, e.hook_event_name, e.tool_name, e.agent_id, e.agent_
            e.payload->>'message',
            e.payload->>'source',
            e.payload->>'reason'), %(preview)s) AS text
-FROM claude_hook_events AS e
-WHERE e.claude_session_id = %(id)s AND e.id > %(after)s
-  AND e.hook_event_name <> 'PostToolBatch'
-  AND NOT (e.hook_event_name = 'PreToolUse' AND e.tool_use_id IS NOT NULL AND EXISTS (
-      SELECT 1 FROM claude_hook_events AS d
-       WHERE d.claude_session_id = e.claude_session_id AND d.tool_use_id = e.tool_use_id
-         AND d.hook_event_name IN ('PostToolUse', 'PostToolUseFailure')))
-ORDER BY e.occurred_at, e.id
-LIMIT %(limit)s
+FROM shown
+JOIN claude_hook_events AS e ON e.id = shown.id
+ORDER BY shown.occurred_at, shown.id
 """
 
 
