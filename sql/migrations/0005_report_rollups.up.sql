@@ -160,10 +160,10 @@ DO $$ DECLARE statement TEXT; BEGIN
     FOREACH statement IN ARRAY claude_hook_events_rollup_sql() LOOP
         EXECUTE format(statement, 'claude_hook_events'); END LOOP; END $$;
 
--- Tool latency over a time range, index-only (hook_event_name is included because PostgreSQL needs every
--- column the query names, the partial predicate's too), and the newest failures.
+-- One tool's finished calls over a time range, index-only (hook_event_name is included because PostgreSQL
+-- needs every column the query names, the partial predicate's too), and the newest failures.
 CREATE INDEX claude_hook_events_tool_done_idx
-    ON claude_hook_events (occurred_at) INCLUDE (hook_event_name, tool_name, duration_ms, project_name)
+    ON claude_hook_events (tool_name, occurred_at) INCLUDE (hook_event_name, duration_ms, project_name)
     WHERE hook_event_name IN ('PostToolUse', 'PostToolUseFailure');
 CREATE INDEX claude_hook_events_failure_idx
     ON claude_hook_events (occurred_at DESC)

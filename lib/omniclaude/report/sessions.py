@@ -135,15 +135,18 @@ WHERE {where}
     )
 
 
+_OF_PROJECT = " AND (%(project)s::text IS NULL OR s.project_name = %(project)s)"
+_NEWEST_FIRST = "ORDER BY s.last_event_at DESC, s.claude_session_id LIMIT %(limit)s"
+
+
+def _newest(conn: Connection, where: str, window: Window, **params: object) -> list[SessionRow]:
+    query = _session_sql(conn, where + _OF_PROJECT, _NEWEST_FIRST)
+    return fetch(conn, SessionRow, query, {**window.params, "limit": window.limit, **params})
+
+
 def sessions(conn: Connection, window: Window) -> list[SessionRow]:
     """The sessions active in the window, most recently active first."""
-    query = _session_sql(
-        conn,
-        "s.last_event_at >= %(since)s AND s.first_event_at < %(until)s"
-        " AND (%(project)s::text IS NULL OR s.project_name = %(project)s)",
-        "ORDER BY s.last_event_at DESC, s.claude_session_id LIMIT %(limit)s",
-    )
-    return fetch(conn, SessionRow, query, {**window.params, "limit": window.limit})
+    return _newest(conn, "s.last_event_at >= %(since)s AND s.first_event_at < %(until)s", window)
 
 
 def session(conn: Connection, claude_session_id: str) -> SessionRow | None:
@@ -257,13 +260,8 @@ ACTIVE_MINUTES = 15
 
 def active_sessions(conn: Connection, window: Window) -> list[SessionRow]:
     """Open sessions (no SessionEnd) with an event in the last 15 minutes, newest first."""
-    query = _session_sql(
-        conn,
-        "s.ended_at IS NULL AND s.last_event_at >= now() - make_interval(mins => %(minutes)s)"
-        " AND (%(project)s::text IS NULL OR s.project_name = %(project)s)",
-        "ORDER BY s.last_event_at DESC, s.claude_session_id LIMIT %(limit)s",
-    )
-    return fetch(conn, SessionRow, query, {**window.params, "limit": window.limit, "minutes": ACTIVE_MINUTES})
+    where = "s.ended_at IS NULL AND s.last_event_at >= now() - make_interval(mins => %(minutes)s)"
+    return _newest(conn, where, window, minutes=ACTIVE_MINUTES)
 
 
 def has_sessions(conn: Connection) -> bool:
