@@ -22,7 +22,7 @@ EMPTY_TEXT = "nothing in this window"
 def _fmt(value: float) -> str:
     if value >= 1000:
         return f"{value / 1000:.1f}k"
-    return f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.2f}"
+    return f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
 
 
 def _frame(label: str, top: float, fmt: Callable[[float], str], body: str, legend: str = "") -> Markup:
@@ -53,7 +53,7 @@ def _empty(label: str) -> Markup:
 
 
 def _x_labels(labels: Sequence[str], slot: float) -> str:
-    step = max(1, len(labels) // 8)
+    step = max(1, -(-len(labels) // 7))  # at most 7 labels, so they never overlap
     parts = []
     for i, text in enumerate(labels):
         if i % step:
