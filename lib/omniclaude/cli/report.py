@@ -36,9 +36,7 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("tool_calls", "tools"),
         ("failures", "fail"),
         ("cost_usd", "$"),
-        ("lines_added", "+lines"),
-        ("lines_removed", "-lines"),
-        ("terminal_id", "terminal"),
+        ("lines_changed", "lines"),
     ],
     "usage": [
         ("key", "group"),

@@ -68,7 +68,9 @@ def cell(name: str, value: Any) -> str:
     if isinstance(value, datetime):
         return value.astimezone(timezone.utc).strftime("%m-%d %H:%M")
     if isinstance(value, Decimal):
-        return f"{value:.2f}" if name.endswith("usd") else str(value)
+        if not name.endswith("usd"):
+            return str(value)
+        return f"{value:,.2f}" if abs(value) >= 1 or value == 0 else f"{value:.4f}"
     if isinstance(value, float):
         if name.endswith("rate"):
             return f"{value:.1%}"
@@ -98,13 +100,18 @@ def write_table(
     from rich.table import Table
 
     console = Console(file=out, width=width, color_system=None, highlight=False, soft_wrap=False)
-    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left")
+    table = Table(
+        title=title,
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        show_edge=False,
+        padding=(0, 1),
+        collapse_padding=True,
+        title_justify="left",
+    )
     for field, header in columns:
-        numeric = (
-            bool(rows)
-            and isinstance(getattr(rows[0], field), (int, float, Decimal))
-            and not isinstance(getattr(rows[0], field), bool)
-        )
+        values = [getattr(row, field) for row in rows if getattr(row, field) is not None]
+        numeric = bool(values) and all(isinstance(v, (int, float, Decimal)) and not isinstance(v, bool) for v in values)
         table.add_column(header, justify="right" if numeric else "left", overflow="ellipsis", no_wrap=True)
     for row in rows:
         table.add_row(*(cell(field, getattr(row, field)) for field, _ in columns))

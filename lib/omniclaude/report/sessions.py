@@ -54,6 +54,11 @@ class SessionRow:
     lines_added: int | None
     lines_removed: int | None
 
+    @property
+    def lines_changed(self) -> str | None:
+        """`+added -removed`, or None when the database records no code changes."""
+        return None if self.lines_added is None else f"+{self.lines_added} -{self.lines_removed}"
+
 
 @dataclass(frozen=True)
 class EventRow:

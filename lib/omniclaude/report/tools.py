@@ -2,8 +2,9 @@
 
 Figures: over claude_hook_events rows whose hook_event_name is PostToolUse or PostToolUseFailure and
 whose occurred_at is in [since, until), one tool at a time (the tools come from claude_tool_daily, the
-rows from the partial index claude_hook_events_tool_done_idx, migration 0005): calls = count, failures = PostToolUseFailure count, failure_rate = failures / calls, p50_ms and
-p95_ms = percentile_cont(0.5 / 0.95) of duration_ms (NULL when no call reported a duration).
+rows from the partial index claude_hook_events_tool_done_idx, migration 0005): calls = count,
+failures = PostToolUseFailure count, failure_rate = failures / calls, p50_ms and p95_ms =
+percentile_cont(0.5 / 0.95) of duration_ms (NULL when no call reported a duration).
 Most called first.
 """
 
