@@ -30,7 +30,7 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
     "sessions": [
         ("claude_session_id", "session"),
         ("project_name", "project"),
-        ("first_event_at", "started"),
+        ("terminal_id", "terminal"),
         ("duration_s", "time"),
         ("prompts", "prompts"),
         ("tool_calls", "tools"),
