@@ -208,7 +208,14 @@ def _session(request: Request, conn: psycopg.Connection[Any], window: report.Win
     detail = report.session_detail(conn, request.path_params["sid"])
     if detail is None:
         raise LookupError("no such session in the database")
-    return "session.html", {"detail": detail}
+    spent: dict[str, float] = {}
+    for item in detail.timeline:
+        for event in item.events if isinstance(item, report.SubagentBlock) else [item]:
+            if event.tool_name and event.duration_ms is not None:
+                spent[event.tool_name] = spent.get(event.tool_name, 0.0) + event.duration_ms
+    busiest = sorted(spent.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+    figures = {"tools_chart": charts.bar_chart("time in tools (ms)", busiest, color=charts.PALETTE[1])}
+    return "session.html", {"detail": detail, "charts": figures}
 
 
 def _events(request: Request, conn: psycopg.Connection[Any], window: report.Window) -> tuple[str, dict[str, Any]]:
