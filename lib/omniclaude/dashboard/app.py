@@ -155,14 +155,14 @@ def _projects(request: Request, conn: psycopg.Connection[Any], window: report.Wi
 class Dashboard:
     """The app's state: the connection pool and the templates."""
 
-    def __init__(self, database_url: str, *, pool_size: int = 4) -> None:
+    def __init__(self, database_url: str, *, pool_size: int = 4, wait_s: float = 5.0) -> None:
         self.pool = ConnectionPool(
             database_url,
             kwargs=report.connect_kwargs(),
             min_size=1,
             max_size=pool_size,
             open=False,
-            timeout=5.0,
+            timeout=wait_s,
             name="omniclaude-dashboard",
         )
         self.templates = _environment()
@@ -227,9 +227,10 @@ def _events(request: Request, conn: psycopg.Connection[Any], window: report.Wind
     return "", {"events": events, "last_event_id": max((e.id for e in events), default=after)}
 
 
-def create_app(database_url: str, *, token: str | None = None, pool_size: int = 4) -> Starlette:
-    """The dashboard over `database_url`; with `token`, every request must carry it."""
-    dashboard = Dashboard(database_url, pool_size=pool_size)
+def create_app(database_url: str, *, token: str | None = None, pool_size: int = 4, wait_s: float = 5.0) -> Starlette:
+    """The dashboard over `database_url`; with `token`, every request must carry it. A request waits at
+    most `wait_s` seconds for a database connection, then gets a 503."""
+    dashboard = Dashboard(database_url, pool_size=pool_size, wait_s=wait_s)
     week, fortnight = timedelta(days=7), timedelta(days=14)
     pages: list[tuple[str, Handler, timedelta]] = [
         ("/sessions/{sid}/events", _events, week),

@@ -78,6 +78,6 @@ def test_an_empty_database_shows_how_to_get_data(new_database: Callable[[], str]
 
 
 def test_an_unreachable_database_is_a_503_with_one_line() -> None:
-    with TestClient(create_app("postgresql://nobody@127.0.0.1:1/none")) as gone:
+    with TestClient(create_app("postgresql://nobody@127.0.0.1:1/none", wait_s=1.0)) as gone:
         page = gone.get("/tools")
     assert page.status_code == 503 and "database unavailable" in page.text
