@@ -167,3 +167,22 @@ def test_overview_and_projects(conn: psycopg.Connection[Any], now: datetime) -> 
     projects = {p.project_name: p for p in report.projects(conn, window)}
     assert (projects["demo-app"].sessions, projects["demo-app"].failures) == (1, 1)
     assert projects["demo-app"].cost_usd == Decimal("0.013300")
+
+
+def test_usage_matches_the_usage_views(conn: psycopg.Connection[Any], window: report.Window) -> None:
+    by_model = {
+        r.key: (r.requests, r.input_tokens, r.output_tokens, r.cost_usd) for r in report.usage(conn, window, "model")
+    }
+    view = conn.execute(
+        "SELECT model, sum(responses), sum(input_tokens), sum(output_tokens), sum(cost_usd) FROM daily_usage GROUP BY 1"
+    ).fetchall()
+    assert by_model == {m: (n, i, o, c) for m, n, i, o, c in view}
+    by_agent = {r.key: (r.requests, r.cost_usd) for r in report.usage(conn, window, "agent")}
+    assert by_agent == dict(
+        (a, (n, c)) for a, n, c in conn.execute("SELECT agent_type, responses, cost_usd FROM agent_usage").fetchall()
+    )
+    sessions = {r.claude_session_id: r for r in report.sessions(conn, window)}
+    for sid, lines_added, lines_removed in conn.execute(
+        "SELECT claude_session_id, max(lines_added), max(lines_removed) FROM session_usage GROUP BY 1"
+    ).fetchall():
+        assert (sessions[sid].lines_added, sessions[sid].lines_removed) == (lines_added, lines_removed)
