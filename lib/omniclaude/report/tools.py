@@ -31,7 +31,7 @@ class ToolRow:
 
 _TOOLS_SQL = """
 SELECT t.tool_name, x.calls, x.failures,
-       round(x.failures::numeric / x.calls, 4)::float8 AS failure_rate, x.p50_ms, x.p95_ms
+       round(x.failures::numeric / x.calls, 4)::float8 AS failure_rate, x.p[1] AS p50_ms, x.p[2] AS p95_ms
 FROM (
     SELECT DISTINCT d.tool_name FROM claude_tool_daily AS d
     WHERE d.day >= (%(since)s AT TIME ZONE 'UTC')::date AND d.day <= (%(until)s AT TIME ZONE 'UTC')::date
@@ -40,8 +40,7 @@ FROM (
 CROSS JOIN LATERAL (
     SELECT count(*) AS calls,
            count(*) FILTER (WHERE e.hook_event_name = 'PostToolUseFailure') AS failures,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY e.duration_ms) AS p50_ms,
-           percentile_cont(0.95) WITHIN GROUP (ORDER BY e.duration_ms) AS p95_ms
+           percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY e.duration_ms) AS p
     FROM claude_hook_events AS e
     WHERE e.tool_name = t.tool_name
       AND e.hook_event_name IN ('PostToolUse', 'PostToolUseFailure')
