@@ -23,6 +23,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "prices",
     "report",
     "dashboard",
+    "stack",
 )
 
 
