@@ -1,19 +1,20 @@
 """Real services for the test suite: a Kafka broker and a PostgreSQL cluster, run as child processes.
 
 ``harness.kafka.KafkaBroker`` and ``harness.postgres.PostgresCluster`` start real servers on free
-127.0.0.1 ports with their state in a fresh temporary directory. ``tests/conftest.py`` exposes them
-as fixtures. This module holds what both share.
+127.0.0.1 ports with their state in a fresh temporary directory. They are thin test wrappers around the
+product's own servers (``omniclaude.stack``, what ``omniclaude stack`` runs), so the tests exercise what
+users run. ``tests/conftest.py`` exposes them as fixtures. This module holds what both share.
 
-Errors::
+Errors (the product's, under the harness's names)::
 
-    HarnessError            a service could not be prepared, started or stopped
-    └── MissingToolError    a program the service needs (java, mvn, initdb, ...) is not installed;
+    HarnessError            a service could not be prepared, started or stopped (omniclaude.stack StackError)
+    └── MissingToolError    a program the service needs (java, initdb, ...) is not installed;
                             its message is one line naming the program and how to install it
 
 No service outlives pytest. Four layers make sure of it:
 
 1. the fixtures close their service in ``finally`` at session end;
-2. every started process is registered here, and an ``atexit`` hook kills what is still running
+2. every started process is registered, and an ``atexit`` hook kills what is still running
    (pytest interrupted by Ctrl-C, or a fixture that never reached its teardown);
 3. each service runs in its own process group (``start_new_session``), so a stop also reaches its
    children, and Ctrl-C at the terminal reaches pytest only, which then stops the services in order;
@@ -23,18 +24,10 @@ No service outlives pytest. Four layers make sure of it:
 
 from __future__ import annotations
 
-import atexit
-import contextlib
-import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import threading
-import time
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+
+from omniclaude.stack.process import MissingToolError, ServiceProcess, free_port, log_tail, port_open, wait_for
+from omniclaude.stack.process import StackError as HarnessError
 
 __all__ = [
     "HarnessError",
@@ -44,19 +37,9 @@ __all__ = [
     "log_tail",
     "port_open",
     "record_timing",
-    "setpriv_prefix",
     "timings",
     "wait_for",
 ]
-
-
-class HarnessError(RuntimeError):
-    """A test service could not be prepared, started or stopped."""
-
-
-class MissingToolError(HarnessError):
-    """A program a test service needs is not installed. The message is one line with the fix."""
-
 
 _timings: list[str] = []
 
@@ -70,195 +53,3 @@ def record_timing(message: str) -> None:
 def timings() -> list[str]:
     """All messages given to :func:`record_timing` in this process, oldest first."""
     return list(_timings)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago (the kernel's pick; racy but fine for tests)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def port_open(port: int, host: str = "127.0.0.1") -> bool:
-    """Whether something accepts TCP connections on ``host:port`` right now."""
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-def log_tail(path: Path, lines: int = 60) -> str:
-    """The last ``lines`` lines of the text file at ``path``, or a note that it is missing."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        return f"(no log at {path})"
-    return "\n".join(text.splitlines()[-lines:])
-
-
-def setpriv_prefix(setpriv_args: Sequence[str] = ()) -> list[str]:
-    """The argv prefix that runs a program through ``setpriv`` with ``setpriv_args``.
-
-    Adds ``--pdeathsig KILL`` when called on the main thread (the parent-death signal fires when the
-    *thread* that forked exits, and only pytest's main thread lives as long as the session). Returns
-    ``[]`` when ``setpriv`` is missing and no ``setpriv_args`` are needed; raises
-    :class:`MissingToolError` when they are.
-    """
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        if setpriv_args:
-            raise MissingToolError("setpriv not found: apt-get install util-linux")
-        return []
-    prefix = [setpriv, *setpriv_args]
-    if threading.current_thread() is threading.main_thread():
-        prefix += ["--pdeathsig", "KILL"]
-    return [*prefix, "--"]
-
-
-_live: set[ServiceProcess] = set()
-_live_lock = threading.Lock()
-
-
-def _kill_all_live() -> None:
-    with _live_lock:
-        processes = list(_live)
-    for process in processes:
-        process.kill()
-
-
-atexit.register(_kill_all_live)
-
-
-class ServiceProcess:
-    """One long-running server process, in its own process group, with stdout and stderr in a log file.
-
-    The process is registered for the ``atexit`` safety net from :meth:`spawn` until it has been
-    stopped or killed. Not thread-safe: one owner drives it.
-    """
-
-    def __init__(self, name: str, log_path: Path) -> None:
-        self.name = name
-        self.log_path = log_path
-        self._popen: subprocess.Popen[bytes] | None = None
-
-    @property
-    def running(self) -> bool:
-        """Whether the process has been spawned and has not exited yet."""
-        return self._popen is not None and self._popen.poll() is None
-
-    @property
-    def pid(self) -> int | None:
-        """The process id, or None before the first spawn."""
-        return None if self._popen is None else self._popen.pid
-
-    def spawn(
-        self,
-        argv: Sequence[str],
-        *,
-        cwd: Path,
-        env: Mapping[str, str] | None = None,
-        setpriv_args: Sequence[str] = (),
-    ) -> None:
-        """Start ``argv``, appending its output to :attr:`log_path`.
-
-        ``setpriv_args`` (such as ``--reuid``) are passed to ``setpriv``, which must then exist;
-        without them ``setpriv`` is used only when present, for ``--pdeathsig``. Raises
-        :class:`HarnessError` if the process is already running.
-        """
-        if self.running:
-            raise HarnessError(f"{self.name} is already running (pid {self.pid})")
-        prefix = setpriv_prefix(setpriv_args)
-        with self.log_path.open("ab") as log:
-            self._popen = subprocess.Popen(
-                [*prefix, *argv],
-                cwd=cwd,
-                env=None if env is None else dict(env),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        with _live_lock:
-            _live.add(self)
-
-    def stop(self, sig: signal.Signals, timeout: float) -> bool:
-        """Send ``sig``, wait up to ``timeout`` seconds, then SIGKILL the whole process group.
-
-        Returns True when the process exited on ``sig`` in time, False when it had to be killed
-        (or was not running). Leftover members of its process group are killed either way.
-        """
-        popen = self._popen
-        if popen is None or popen.poll() is not None:
-            self._forget()
-            return False
-        with contextlib.suppress(ProcessLookupError):
-            popen.send_signal(sig)
-        try:
-            popen.wait(timeout=timeout)
-            clean = True
-        except subprocess.TimeoutExpired:
-            clean = False
-        self.kill()
-        return clean
-
-    def kill(self) -> None:
-        """SIGKILL the process group at once and reap the process. Safe to call at any time."""
-        popen = self._popen
-        if popen is None:
-            return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(popen.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            popen.wait(timeout=10)
-        self._forget()
-
-    def wait_exited(self, timeout: float) -> int | None:
-        """Wait up to ``timeout`` seconds for the process to exit; its exit code, or None if still up."""
-        if self._popen is None:
-            return None
-        try:
-            return self._popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def exit_code(self) -> int | None:
-        """The exit code if the process has exited, else None."""
-        return None if self._popen is None else self._popen.poll()
-
-    def _forget(self) -> None:
-        with _live_lock:
-            _live.discard(self)
-
-
-def wait_for(
-    ready: Callable[[], bool],
-    *,
-    process: ServiceProcess,
-    timeout: float,
-    what: str,
-    interval: float = 0.1,
-) -> float:
-    """Poll the callable ``ready`` until it returns True; the seconds it took.
-
-    Raises :class:`HarnessError` with the tail of the process log if the process exits first or
-    ``timeout`` seconds pass.
-    """
-    started = time.monotonic()
-    while True:
-        if ready():
-            return time.monotonic() - started
-        code = process.exit_code()
-        if code is not None:
-            raise HarnessError(
-                f"{what}: process exited with code {code} before it was ready; "
-                f"log {process.log_path}:\n{log_tail(process.log_path)}"
-            )
-        if time.monotonic() - started > timeout:
-            process.kill()
-            raise HarnessError(
-                f"{what}: not ready after {timeout:.0f}s; log {process.log_path}:\n"
-                f"{log_tail(process.log_path)}"
-            )
-        time.sleep(interval)

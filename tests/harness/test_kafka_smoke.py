@@ -111,4 +111,4 @@ def test_missing_java_fails_with_one_line(monkeypatch: pytest.MonkeyPatch) -> No
     with pytest.raises(MissingToolError) as info:
         find_java()
     assert "\n" not in str(info.value)
-    assert "apt-get install openjdk-17-jre-headless" in str(info.value)
+    assert "apt-get install default-jre-headless" in str(info.value)
