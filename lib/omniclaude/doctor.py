@@ -63,6 +63,7 @@ __all__ = [
     "check_kafka",
     "check_plugin",
     "check_spool",
+    "check_stack",
     "check_usage",
     "find_plugin_root",
     "format_check",
@@ -556,6 +557,25 @@ def check_consumer(settings: Settings, timeout: float = HEALTH_TIMEOUT_S) -> Che
                  "see the consumer's log; `/ready` tells why it is not ready")
 
 
+def check_stack(settings: Settings) -> list[Check]:
+    """The local stack (`omniclaude stack`), when there is one: its supervisor, then one check per part."""
+    from omniclaude.stack import control
+
+    layout = control.layout_for(settings.environ)
+    if not layout.record.is_file():
+        return []
+    rows = control.status(settings.environ)
+    if rows[0].state != "running":
+        return [Check("stack", WARN, f"the local stack in {layout.root} is stopped", "omniclaude stack up")]
+    checks = [Check("stack", OK, f"the local stack runs in {layout.root} (supervisor pid {rows[0].pid})")]
+    for row in rows[1:]:
+        detail = (f"{row.state}, port {row.port}, pid {row.pid or '-'}, health {row.health}, "
+                  f"{row.data_bytes // 1024} KB of data, {row.restarts} restart(s)")
+        status = OK if row.health == "ok" else FAIL
+        checks.append(Check(f"stack:{row.name}", status, detail, f"omniclaude stack logs {row.name}"))
+    return checks
+
+
 # -- running them all ----------------------------------------------------------------------------------
 
 
@@ -576,8 +596,8 @@ def run_checks(
     find_claude: bool = True,
 ) -> Iterator[Check]:
     """Yields every check in order, as each finishes: config, interpreter, spool, usage, plugin, hook, kafka,
-    database, consumer. `claude` defaults to `claude` on the settings' PATH (unless `find_claude` is
-    False); `plugin_root` defaults to `find_plugin_root`."""
+    database, consumer, and the local stack's parts when there is one. `claude` defaults to `claude` on
+    the settings' PATH (unless `find_claude` is False); `plugin_root` defaults to `find_plugin_root`."""
     yield _guard("config", settings, lambda: check_config(settings, settings_error))
     yield _guard("interpreter", settings, lambda: check_interpreter(settings))
     yield _guard("spool", settings, lambda: check_spool(settings))
@@ -591,3 +611,8 @@ def run_checks(
     yield _guard("kafka", settings, lambda: check_kafka(settings))
     yield _guard("database", settings, lambda: check_database(settings))
     yield _guard("consumer", settings, lambda: check_consumer(settings))
+    try:
+        yield from check_stack(settings)
+    except Exception as exc:  # one broken check must not hide the others
+        yield Check("stack", FAIL, f"the check crashed: {type(exc).__name__}: {_scrub(str(exc), settings)}",
+                    "report this as a bug in omniclaude doctor")

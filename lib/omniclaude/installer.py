@@ -132,6 +132,7 @@ class Options:
     dry_run: bool = False
     uninstall: bool = False
     keep_data: bool = False
+    local_stack: bool = False
     help: bool = False
 
 
@@ -150,7 +151,7 @@ def help_text(prog: str = "./install.sh") -> str:
         text = f"  {f.flag} {f.option}".ljust(width + 2) + "; ".join(notes)
         settings.append(f"{text}  [{f.env}]".replace("    [", "  ["))
     return f"""\
-Usage: {prog} [SETTINGS] [--python PATH] [--pip-args ARGS] [--reset-config] [--dry-run]
+Usage: {prog} [SETTINGS] [--local-stack] [--python PATH] [--pip-args ARGS] [--reset-config] [--dry-run]
        {prog} --uninstall [--keep-data] [--dry-run]
 
 Installs omniclaude for the current user from this checkout, without sudo:
@@ -187,6 +188,9 @@ How they are merged into the files:
   SSL file paths are stored as absolute paths.
 
 Other options:
+  --local-stack     then run `omniclaude stack up`: a local Kafka, PostgreSQL and consumer, with the
+                    settings pointed at them (needs Java 17+ and the PostgreSQL server binaries);
+                    --uninstall stops it and removes its data (unless --keep-data)
   --python PATH     the Python (>= 3.10) to create the virtual environment with (default: python3)
   --pip-args ARGS   extra arguments for pip install, split on spaces (e.g. "--no-index --find-links DIR")
   --reset-config    rewrite config.env and secrets.env from scratch (see above)
@@ -215,7 +219,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         parser.add_argument(f.flag, dest=f"setting_{f.name}", metavar=f.option)
     parser.add_argument("--python", default="")
     parser.add_argument("--pip-args", default="")
-    for name in ("--reset-config", "--dry-run", "--uninstall", "--keep-data"):
+    for name in ("--reset-config", "--dry-run", "--uninstall", "--keep-data", "--local-stack"):
         parser.add_argument(name, action="store_true")
     parser.add_argument("-h", "--help", action="store_true")
     valued = {f.flag for f in MANAGED} | {"--python", "--pip-args"}
@@ -223,7 +227,8 @@ def parse_args(argv: Sequence[str]) -> Options:
     args = iter(argv)
     for arg in args:  # the word after an option is its value, even when it starts with "-"
         name = arg.partition("=")[0]
-        if "=" in arg and name in ("--reset-config", "--dry-run", "--uninstall", "--keep-data", "--help"):
+        if "=" in arg and name in ("--reset-config", "--dry-run", "--uninstall", "--keep-data", "--local-stack",
+                                   "--help"):
             raise UsageError(f"{name} takes no value")
         if arg in valued:
             value = next(args, None)
@@ -235,10 +240,11 @@ def parse_args(argv: Sequence[str]) -> Options:
     ns = parser.parse_args(joined)
     flags = {f.name: value for f in MANAGED if (value := getattr(ns, f"setting_{f.name}")) is not None}
     options = Options(flags=flags, python=ns.python, pip_args=ns.pip_args, reset_config=ns.reset_config,
-                      dry_run=ns.dry_run, uninstall=ns.uninstall, keep_data=ns.keep_data, help=ns.help)
+                      dry_run=ns.dry_run, uninstall=ns.uninstall, keep_data=ns.keep_data,
+                      local_stack=ns.local_stack, help=ns.help)
     if options.keep_data and not options.uninstall:
         raise UsageError("--keep-data goes with --uninstall")
-    if options.uninstall and (options.reset_config or options.pip_args or options.flags):
+    if options.uninstall and (options.reset_config or options.pip_args or options.flags or options.local_stack):
         raise UsageError("--uninstall takes only --keep-data and --dry-run")
     return options
 
@@ -297,6 +303,7 @@ class Installer:
     python: str = sys.executable
     cwd: str = field(default_factory=os.getcwd)
     plugin_failed: bool = False
+    stack_failed: bool = False
 
     def __post_init__(self) -> None:
         self.where = layout(self.environ, self.platform)
@@ -575,6 +582,22 @@ class Installer:
             self.say("registering the plugin failed (see above); to retry by hand, run:")
             self.print_register_commands()
 
+    def start_local_stack(self) -> None:
+        """--local-stack: `omniclaude stack up`, which says itself what is missing (java, PostgreSQL)."""
+        self.step("local stack: starting it")
+        done = self.run(self.where.omniclaude, "stack", "up")
+        self.stack_failed = not ok(done)
+
+    def stop_local_stack(self) -> None:
+        """--uninstall: `omniclaude stack down` (with --purge unless --keep-data) when there is a stack."""
+        stack = os.path.join(self.where.dirs.data, "stack")
+        if not os.path.isdir(stack) or not os.access(self.where.omniclaude, os.X_OK):
+            return
+        self.step("local stack: stopping it")
+        purge = () if self.options.keep_data else ("--purge",)
+        if not ok(self.run(self.where.omniclaude, "stack", "down", *purge)):
+            self.say("warning: omniclaude stack down failed (see above)")
+
     def run_doctor(self) -> None:
         command = self.where.omniclaude
         self.step(f"doctor: {command} doctor")
@@ -603,9 +626,14 @@ class Installer:
         changed = self.build_plugin()
         self.link_commands()
         self.register_plugin(changed)
+        if self.options.local_stack:
+            self.start_local_stack()
         self.run_doctor()
         if self.dry:
             self.step("dry run complete: nothing was changed")
+        elif self.stack_failed:
+            raise InstallError("installed, and capture into the spool works, but the local stack did not start "
+                               f"(see above); then run: {self.where.omniclaude} stack up")
         elif self.plugin_failed:
             raise InstallError("installed, but the plugin is not registered with Claude Code (see above)")
         else:
@@ -712,6 +740,7 @@ class Installer:
         if self.dry:
             self.step("dry run: nothing will be changed")
         self.unregister_plugin()
+        self.stop_local_stack()
         self.stop_forwarder()
         if self.options.keep_data:
             self.step(f"state: keeping {dirs.state} (the spool; --keep-data)")

@@ -34,6 +34,7 @@ __all__ = [
     "StackError",
     "free_port",
     "log_tail",
+    "port_free",
     "port_open",
     "setpriv_prefix",
     "wait_for",
@@ -61,8 +62,10 @@ def free_port() -> int:
 
 
 def port_free(port: int) -> bool:
-    """Whether ``port`` can be bound on 127.0.0.1 right now."""
+    """Whether a server could listen on ``port`` on 127.0.0.1 right now (as servers do, with SO_REUSEADDR,
+    so connections of a stopped server in TIME_WAIT do not count)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
