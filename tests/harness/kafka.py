@@ -154,11 +154,17 @@ class KafkaBroker:
             java = find_java()
             classpath = ensure_kafka_classpath()
             self._server = KafkaServer(
-                Path(tempfile.mkdtemp(prefix="omniclaude-kafka-")), java=java, jars=classpath,
-                jvm_options=self.jvm_options, listeners=self.listeners, properties=self.properties,
-                format_args=self.format_args, start_timeout=self.start_timeout, stop_timeout=self.stop_timeout,
+                Path(tempfile.mkdtemp(prefix="omniclaude-kafka-")),
+                java=java,
+                jars=classpath,
+                jvm_options=self.jvm_options,
+                listeners=self.listeners,
+                properties=self.properties,
+                format_args=self.format_args,
+                start_timeout=self.start_timeout,
+                stop_timeout=self.stop_timeout,
                 pdeathsig=True,
-            )  # fmt: skip
+            )
         started = time.monotonic()
         try:
             self.server.start()

@@ -154,9 +154,13 @@ class PostgresCluster(_DatabaseFactory):
         if first:
             bindir = find_postgres_bindir()
             self._server = _product.PostgresServer(
-                Path(tempfile.mkdtemp(prefix="omniclaude-pg-")), bindir=bindir, durable=False,
-                start_timeout=self.start_timeout, stop_timeout=self.stop_timeout, pdeathsig=True,
-            )  # fmt: skip
+                Path(tempfile.mkdtemp(prefix="omniclaude-pg-")),
+                bindir=bindir,
+                durable=False,
+                start_timeout=self.start_timeout,
+                stop_timeout=self.stop_timeout,
+                pdeathsig=True,
+            )
         try:
             self.server.start()
         except BaseException:

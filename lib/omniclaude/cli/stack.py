@@ -62,8 +62,10 @@ def _up(args: StackArgs) -> int:
         print(f"omniclaude stack: {exc}", file=sys.stderr)
         return 1
     ports = record["ports"]
-    _say(f"ready: Kafka 127.0.0.1:{ports['kafka']}, PostgreSQL 127.0.0.1:{ports['postgres']}, "
-         f"consumer health http://127.0.0.1:{ports['consumer']}/health")  # fmt: skip
+    _say(
+        f"ready: Kafka 127.0.0.1:{ports['kafka']}, PostgreSQL 127.0.0.1:{ports['postgres']}, "
+        f"consumer health http://127.0.0.1:{ports['consumer']}/health"
+    )
     return 0
 
 
@@ -87,8 +89,10 @@ def _status(args: StackArgs) -> int:
     for row in rows:
         port = str(row.port) if row.port else "-"
         pid = str(row.pid) if row.pid else "-"
-        print(f"{row.name:<11} {row.state:<10} {port:>6} {pid:>8} {row.health:<7} {_size(row.data_bytes):>9} "
-              f"{_size(row.rss_bytes):>9} {row.restarts}")  # fmt: skip
+        print(
+            f"{row.name:<11} {row.state:<10} {port:>6} {pid:>8} {row.health:<7} {_size(row.data_bytes):>9} "
+            f"{_size(row.rss_bytes):>9} {row.restarts}"
+        )
     print(f"memory (RSS) of the whole stack: {_size(total)}")
     return 0
 
@@ -103,19 +107,23 @@ def add_parser(subparsers: Any) -> None:
     """Registers `omniclaude stack`."""
     from omniclaude.stack.layout import PARTS
 
-    parser = subparsers.add_parser("stack", help="run a local Kafka + PostgreSQL + consumer on this machine",
-                                   description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser = subparsers.add_parser(
+        "stack",
+        help="run a local Kafka + PostgreSQL + consumer on this machine",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     up = actions.add_parser("up", help="start the stack (idempotent)")
-    up.set_defaults(handler=lambda a: _up(a))
+    up.set_defaults(handler=_up)
     down = actions.add_parser("down", help="stop the stack, keeping its data")
     down.add_argument("--purge", action="store_true", help="also remove its data and the settings pointing at it")
-    down.set_defaults(handler=lambda a: _down(a))
+    down.set_defaults(handler=_down)
     status = actions.add_parser("status", help="each part: state, port, pid, health, data size, memory")
     status.add_argument("--json", action="store_true", help="print JSON")
-    status.set_defaults(handler=lambda a: _status(a))
+    status.set_defaults(handler=_status)
     logs = actions.add_parser("logs", help="the last lines of a part's log")
     logs.add_argument("part", nargs="?", default="supervisor", choices=("supervisor", *PARTS))
     logs.add_argument("-n", "--lines", type=int, default=40, help="how many lines (default 40)")
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing what is appended")
-    logs.set_defaults(handler=lambda a: _logs(a))
+    logs.set_defaults(handler=_logs)

@@ -42,8 +42,13 @@ __all__ = ["PartStatus", "down", "layout_for", "logs", "status", "supervisor_run
 Say = Callable[[str], None]
 UP_TIMEOUT_S = 300.0
 DOWN_TIMEOUT_S = 90.0
-_PORT_NAMES = {"postgres": "PostgreSQL", "kafka": "Kafka", "kafka_controller": "Kafka controller",
-               "consumer": "consumer health", "dashboard": "dashboard"}  # fmt: skip
+_PORT_NAMES = {
+    "postgres": "PostgreSQL",
+    "kafka": "Kafka",
+    "kafka_controller": "Kafka controller",
+    "consumer": "consumer health",
+    "dashboard": "dashboard",
+}
 
 
 def layout_for(environ: Mapping[str, str]) -> Layout:
@@ -98,8 +103,11 @@ def _choose_ports(recorded: Mapping[str, int], say: Say) -> dict[str, int]:
 
 def _part_errors(layout: Layout) -> list[str]:
     parts = read_json(layout.state).get("parts", {})
-    return [f"{name}: {entry.get('error')}" for name, entry in parts.items()
-            if isinstance(entry, dict) and entry.get("state") == "failed"]  # fmt: skip
+    return [
+        f"{name}: {entry.get('error')}"
+        for name, entry in parts.items()
+        if isinstance(entry, dict) and entry.get("state") == "failed"
+    ]
 
 
 def _wait_ready(layout: Layout, process: subprocess.Popen[bytes] | None, timeout: float) -> None:
@@ -112,7 +120,8 @@ def _wait_ready(layout: Layout, process: subprocess.Popen[bytes] | None, timeout
         exited = process is not None and process.poll() is not None
         if failed or exited or (process is None and not supervisor_running(layout)):
             detail = "; ".join(failed) or f"the supervisor exited; its log {layout.supervisor_log}:\n" + log_tail(
-                layout.supervisor_log, 20)
+                layout.supervisor_log, 20
+            )
             raise StackError(f"the local stack did not start: {detail}")
         time.sleep(0.3)
     raise StackError(f"the local stack was not ready after {timeout:.0f} s; see {layout.supervisor_log}")
@@ -138,7 +147,11 @@ def up(environ: Mapping[str, str], *, say: Say, timeout: float = UP_TIMEOUT_S) -
         with layout.supervisor_log.open("ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "omniclaude.stack.supervisor", str(layout.root)],
-                env=dict(environ), cwd=layout.root, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                env=dict(environ),
+                cwd=layout.root,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         say(f"starting the local stack in {layout.root} (supervisor pid {process.pid})")
@@ -173,8 +186,9 @@ def _stop_supervisor(layout: Layout, pid: int | None) -> None:
 
 def _command_line(pid: int) -> str:
     try:
-        return subprocess.run(["ps", "-p", str(pid), "-o", "args="], capture_output=True, text=True,
-                              timeout=10, check=False).stdout  # fmt: skip
+        return subprocess.run(
+            ["ps", "-p", str(pid), "-o", "args="], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return ""
 
@@ -265,8 +279,9 @@ def _disk_usage(path: Path) -> int:
 def _rss_by_group() -> dict[int, int]:
     """RSS in bytes summed per process group, and per process (keyed by pid, negated)."""
     try:
-        text = subprocess.run(["ps", "-A", "-o", "pid=,pgid=,rss="], capture_output=True, text=True,
-                              timeout=10, check=False).stdout  # fmt: skip
+        text = subprocess.run(
+            ["ps", "-A", "-o", "pid=,pgid=,rss="], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return {}
     groups: dict[int, int] = {}
@@ -312,19 +327,36 @@ def status(environ: Mapping[str, str]) -> list[PartStatus]:
     state = read_json(layout.state) if running else {}
     rss = _rss_by_group()
     pid = _supervisor_pid(layout) if running else None
-    rows = [PartStatus("supervisor", "running" if running else "stopped", None, pid, "ok" if running else "-",
-                       0, rss.get(-pid, 0) if pid else 0, 0)]  # fmt: skip
+    rows = [
+        PartStatus(
+            "supervisor",
+            "running" if running else "stopped",
+            None,
+            pid,
+            "ok" if running else "-",
+            0,
+            rss.get(-pid, 0) if pid else 0,
+            0,
+        )
+    ]
     names = [name for name in PARTS if name != "dashboard" or dashboard_available() or name in state.get("parts", {})]
     for name in names:
         entry = state.get("parts", {}).get(name, {})
         part_pid = entry.get("pid") if running else None
         port = ports.get(name)
         health = _health(name, port, record) if running and port else "-"
-        rows.append(PartStatus(
-            name, entry.get("state", "stopped") if running else "stopped", port, part_pid, health,
-            _disk_usage(layout.part_dir(name)), rss.get(part_pid, 0) if isinstance(part_pid, int) else 0,
-            int(entry.get("restarts", 0)),
-        ))  # fmt: skip
+        rows.append(
+            PartStatus(
+                name,
+                entry.get("state", "stopped") if running else "stopped",
+                port,
+                part_pid,
+                health,
+                _disk_usage(layout.part_dir(name)),
+                rss.get(part_pid, 0) if isinstance(part_pid, int) else 0,
+                int(entry.get("restarts", 0)),
+            )
+        )
     return rows
 
 

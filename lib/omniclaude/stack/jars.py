@@ -133,8 +133,11 @@ def ensure_kafka_jars(
         fcntl.flock(lock, fcntl.LOCK_EX)
         if complete():
             return jars_dir
-        missing = [jar for jar in pinned_jars()
-                   if not (jars_dir / jar.filename).is_file() or _sha256(jars_dir / jar.filename) != jar.sha256]
+        missing = [
+            jar
+            for jar in pinned_jars()
+            if not (jars_dir / jar.filename).is_file() or _sha256(jars_dir / jar.filename) != jar.sha256
+        ]
         if missing and on_fetch is not None:
             on_fetch(f"fetching {len(missing)} Kafka {kafka_version()} jar(s) from {repository} into {jars_dir}")
         for jar in missing:

@@ -90,8 +90,12 @@ def kafka_probe(bootstrap: str) -> BaseException | None:
     from kafka.errors import KafkaError
 
     try:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="omniclaude-stack",
-                                 bootstrap_timeout_ms=2000, request_timeout_ms=5000)  # fmt: skip
+        admin = KafkaAdminClient(
+            bootstrap_servers=bootstrap,
+            client_id="omniclaude-stack",
+            bootstrap_timeout_ms=2000,
+            request_timeout_ms=5000,
+        )
     except (KafkaError, OSError) as exc:
         return exc
     try:
@@ -229,14 +233,26 @@ class KafkaServer:
             raise StackError(f"Kafka on {self.bootstrap} is already running")
         self.prepare()
         self._process.spawn(
-            [self.java, *self.jvm_options, *self._java_properties(), "-cp", str(self.jars / "*"),
-             "kafka.Kafka", str(self.root / "server.properties")],
+            [
+                self.java,
+                *self.jvm_options,
+                *self._java_properties(),
+                "-cp",
+                str(self.jars / "*"),
+                "kafka.Kafka",
+                str(self.root / "server.properties"),
+            ],
             cwd=self.root,
-        )  # fmt: skip
+        )
         self.last_probe_error = None
         try:
-            wait_for(self.ready, process=self._process, timeout=self.start_timeout,
-                     what=f"Kafka on {self.bootstrap}", interval=0.2)  # fmt: skip
+            wait_for(
+                self.ready,
+                process=self._process,
+                timeout=self.start_timeout,
+                what=f"Kafka on {self.bootstrap}",
+                interval=0.2,
+            )
         except StackError as exc:
             if self.last_probe_error is None:
                 raise
@@ -261,13 +277,32 @@ class KafkaServer:
         return error is None
 
     def _format(self, config: Path) -> None:
-        argv = [*setpriv_prefix(pdeathsig=self._process.pdeathsig), self.java, *self.jvm_options,
-                *self._java_properties(), "-cp", str(self.jars / "*"), "kafka.tools.StorageTool", "format",
-                "--cluster-id", _random_cluster_id(), "--config", str(config), *self.format_args]  # fmt: skip
+        argv = [
+            *setpriv_prefix(pdeathsig=self._process.pdeathsig),
+            self.java,
+            *self.jvm_options,
+            *self._java_properties(),
+            "-cp",
+            str(self.jars / "*"),
+            "kafka.tools.StorageTool",
+            "format",
+            "--cluster-id",
+            _random_cluster_id(),
+            "--config",
+            str(config),
+            *self.format_args,
+        ]
         with self.log_path.open("ab") as log:
             try:
-                result = subprocess.run(argv, cwd=self.root, stdin=subprocess.DEVNULL, stdout=log,
-                                        stderr=subprocess.STDOUT, timeout=120, check=False)  # fmt: skip
+                result = subprocess.run(
+                    argv,
+                    cwd=self.root,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    timeout=120,
+                    check=False,
+                )
             except subprocess.TimeoutExpired as exc:
                 raise StackError(f"formatting Kafka storage timed out; log {self.log_path}") from exc
         if result.returncode != 0:
@@ -277,11 +312,16 @@ class KafkaServer:
             )
 
     def _java_properties(self) -> list[str]:
-        return [f"-Djava.io.tmpdir={self.root / 'tmp'}", f"-Dlog4j2.configurationFile={self.root / 'log4j2.properties'}"]
+        return [
+            f"-Djava.io.tmpdir={self.root / 'tmp'}",
+            f"-Dlog4j2.configurationFile={self.root / 'log4j2.properties'}",
+        ]
 
     def _server_properties(self) -> str:
         listeners = {"PLAINTEXT": ("PLAINTEXT", self._port)}
-        listeners.update({name: (protocol, self._listener_ports[name]) for name, protocol in self.extra_listeners.items()})
+        listeners.update(
+            {name: (protocol, self._listener_ports[name]) for name, protocol in self.extra_listeners.items()}
+        )
         client = ",".join(f"{name}://127.0.0.1:{port}" for name, (_protocol, port) in listeners.items())
         protocols = ",".join(f"{name}:{protocol}" for name, (protocol, _port) in listeners.items())
         settings = {

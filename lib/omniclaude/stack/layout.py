@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PARTS", "DEFAULT_PORTS", "Layout", "read_json", "write_json"]
+__all__ = ["DEFAULT_PORTS", "PARTS", "Layout", "read_json", "write_json"]
 
 # In start order; `stack down` stops them in reverse.
 PARTS = ("postgres", "kafka", "consumer", "dashboard")

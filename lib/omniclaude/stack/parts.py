@@ -127,18 +127,27 @@ def client_environment(record: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def postgres_server(layout: Layout, record: Mapping[str, Any], environ: Mapping[str, str], **options: Any) -> PostgresServer:
+def postgres_server(
+    layout: Layout, record: Mapping[str, Any], environ: Mapping[str, str], **options: Any
+) -> PostgresServer:
     """The stack's PostgreSQL (finding the server binaries may raise MissingToolError)."""
-    return PostgresServer(layout.part_dir("postgres"), bindir=find_postgres_bindir(environ),
-                          port=record["ports"]["postgres"], password=record["postgres_password"], **options)  # fmt: skip
+    return PostgresServer(
+        layout.part_dir("postgres"),
+        bindir=find_postgres_bindir(environ),
+        port=record["ports"]["postgres"],
+        password=record["postgres_password"],
+        **options,
+    )
 
 
 def database_url(record: Mapping[str, Any]) -> str:
     """The URL of the stack's ``omniclaude`` database, password included (a secret)."""
     from urllib.parse import quote
 
-    return (f"postgresql://postgres:{quote(record['postgres_password'], safe='')}@127.0.0.1:"
-            f"{record['ports']['postgres']}/{DATABASE}")  # fmt: skip
+    return (
+        f"postgresql://postgres:{quote(record['postgres_password'], safe='')}@127.0.0.1:"
+        f"{record['ports']['postgres']}/{DATABASE}"
+    )
 
 
 def build_parts(
@@ -146,24 +155,42 @@ def build_parts(
 ) -> dict[str, Part]:
     """Every part of the stack, not started, in start order (the dashboard only when it is installed)."""
     ports = record["ports"]
-    kafka = KafkaServer(layout.part_dir("kafka"), java=find_java(environ), jars=ensure_kafka_jars(cache_dir),
-                        port=ports["kafka"], controller_port=ports["kafka_controller"], pdeathsig=pdeathsig)  # fmt: skip
-    env = {**environ, **client_environment(record),
-           "OMNICLAUDE_CONSUMER_HEALTH_HOST": "127.0.0.1", "OMNICLAUDE_CONSUMER_HEALTH_PORT": str(ports["consumer"])}  # fmt: skip
+    kafka = KafkaServer(
+        layout.part_dir("kafka"),
+        java=find_java(environ),
+        jars=ensure_kafka_jars(cache_dir),
+        port=ports["kafka"],
+        controller_port=ports["kafka_controller"],
+        pdeathsig=pdeathsig,
+    )
+    env = {
+        **environ,
+        **client_environment(record),
+        "OMNICLAUDE_CONSUMER_HEALTH_HOST": "127.0.0.1",
+        "OMNICLAUDE_CONSUMER_HEALTH_PORT": str(ports["consumer"]),
+    }
     health = f"http://127.0.0.1:{ports['consumer']}"
     parts: dict[str, Part] = {
         "postgres": postgres_server(layout, record, environ, pdeathsig=pdeathsig),
         "kafka": kafka,
         "consumer": CommandService(
-            "consumer", [sys.executable, "-m", "omniclaude_consumer"], root=layout.part_dir("consumer"), env=env,
-            ready=lambda: http_ok(f"{health}/ready"), pdeathsig=pdeathsig,
+            "consumer",
+            [sys.executable, "-m", "omniclaude_consumer"],
+            root=layout.part_dir("consumer"),
+            env=env,
+            ready=lambda: http_ok(f"{health}/ready"),
+            pdeathsig=pdeathsig,
         ),
     }
     if dashboard_available():
         port = ports["dashboard"]
         parts["dashboard"] = CommandService(
-            "dashboard", [sys.executable, "-m", "omniclaude", "dashboard", "--host", "127.0.0.1", "--port", str(port)],
-            root=layout.part_dir("dashboard"), env=env, ready=lambda: port_open(port), pdeathsig=pdeathsig,
+            "dashboard",
+            [sys.executable, "-m", "omniclaude", "dashboard", "--host", "127.0.0.1", "--port", str(port)],
+            root=layout.part_dir("dashboard"),
+            env=env,
+            ready=lambda: port_open(port),
+            pdeathsig=pdeathsig,
         )
     return parts
 

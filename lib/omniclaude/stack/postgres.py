@@ -170,8 +170,17 @@ class PostgresServer:
             self.root.chmod(0o711)
             for sub in ("data", "socket"):
                 os.chown(self.root / sub, uid, gid)
-        argv = [str(self.bindir / "initdb"), "-D", str(self.data_dir), "-U", "postgres", "-E", "UTF8",
-                "--locale=C", "--auth-local=trust"]  # fmt: skip
+        argv = [
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data_dir),
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--auth-local=trust",
+        ]
         pwfile = self.root / "socket" / "initdb-password"
         if self.password:
             fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -187,14 +196,21 @@ class PostgresServer:
         try:
             with self.log_path.open("ab") as log:
                 result = subprocess.run(
-                    [*setpriv_prefix(self._setpriv_args()), *argv], cwd=self.root, stdin=subprocess.DEVNULL,
-                    stdout=log, stderr=subprocess.STDOUT, timeout=120, check=False,
-                )  # fmt: skip
+                    [*setpriv_prefix(self._setpriv_args()), *argv],
+                    cwd=self.root,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    timeout=120,
+                    check=False,
+                )
         finally:
             pwfile.unlink(missing_ok=True)
         if result.returncode != 0:
             shutil.rmtree(self.data_dir, ignore_errors=True)
-            raise StackError(f"initdb failed (exit {result.returncode}); log {self.log_path}:\n{log_tail(self.log_path)}")
+            raise StackError(
+                f"initdb failed (exit {result.returncode}); log {self.log_path}:\n{log_tail(self.log_path)}"
+            )
 
     def start(self) -> None:
         """Start the server and wait until it accepts connections.
@@ -209,15 +225,35 @@ class PostgresServer:
         if self.durable:
             options += ["-c", "max_connections=50", "-c", "shared_buffers=32MB"]
         else:
-            options += ["-c", "max_connections=200", "-c", "fsync=off", "-c", "synchronous_commit=off",
-                        "-c", "full_page_writes=off"]  # fmt: skip
+            options += [
+                "-c",
+                "max_connections=200",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+            ]
         self._process.spawn(
-            [str(self.bindir / "postgres"), "-D", str(self.data_dir), "-p", str(self.port), "-h", "127.0.0.1",
-             "-k", str(self.root / "socket"), *options],
+            [
+                str(self.bindir / "postgres"),
+                "-D",
+                str(self.data_dir),
+                "-p",
+                str(self.port),
+                "-h",
+                "127.0.0.1",
+                "-k",
+                str(self.root / "socket"),
+                *options,
+            ],
             cwd=self.root,
             setpriv_args=self._setpriv_args(),
-        )  # fmt: skip
-        wait_for(self.ready, process=self._process, timeout=self.start_timeout, what=f"PostgreSQL on 127.0.0.1:{self.port}")
+        )
+        wait_for(
+            self.ready, process=self._process, timeout=self.start_timeout, what=f"PostgreSQL on 127.0.0.1:{self.port}"
+        )
 
     def stop(self) -> bool:
         """Fast shutdown (SIGINT: disconnect clients, checkpoint); SIGKILL after ``stop_timeout``."""

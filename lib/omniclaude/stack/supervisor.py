@@ -165,8 +165,10 @@ class Supervisor:
         self._save(stopping=True)
 
     def _save(self, *, stopping: bool = False) -> None:
-        write_json(self.layout.state, {"supervisor": os.getpid(), "ready": self._ready, "stopping": stopping or self._stop,
-                                       "parts": self.state})  # fmt: skip
+        write_json(
+            self.layout.state,
+            {"supervisor": os.getpid(), "ready": self._ready, "stopping": stopping or self._stop, "parts": self.state},
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -34,12 +34,41 @@ class StackHome:
         return self.home / "data" / "stack"
 
     def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "omniclaude", *args], env=self.env, capture_output=True,
-                              text=True, timeout=timeout, check=False)  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "omniclaude", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen([sys.executable, "-m", "omniclaude", *args], env=self.env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)  # fmt: skip
+        return subprocess.Popen(
+            [sys.executable, "-m", "omniclaude", *args],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+
+def processes_of(home: Path) -> list[str]:
+    """Command lines of every process started for ``home``: its argv names it, or a variable of its
+    environment (HOME, OMNICLAUDE_HOME) is it. Linux (/proc) only."""
+    marker = str(home).encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes()
+            environ = b"\0" + (entry / "environ").read_bytes() + b"\0"
+        except OSError:
+            continue
+        if argv and (marker in argv or b"=" + marker + b"\0" in environ):
+            found.append(argv.replace(b"\0", b" ").decode(errors="replace"))
+    return found
 
 
 def seed_jar_cache(cache: Path) -> None:

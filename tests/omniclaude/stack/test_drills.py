@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -23,7 +22,7 @@ from omniclaude.stack.layout import DEFAULT_PORTS, read_json
 from omniclaude.stack.parts import database_url
 from omniclaude.stack.process import port_free, port_open
 
-from tests.omniclaude.stack.conftest import StackHome
+from tests.omniclaude.stack.conftest import StackHome, processes_of
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -54,16 +53,23 @@ def status(home: StackHome) -> dict[str, dict[str, Any]]:
 
 
 def log_events(home: StackHome, tag: str, count: int = BATCH) -> None:
-    done = subprocess.run([sys.executable, "-c", _LOG_EVENTS, tag, str(count)], env=home.env, capture_output=True,
-                          text=True, timeout=60, check=False)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", _LOG_EVENTS, tag, str(count)],
+        env=home.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
 
 
 def stored(home: StackHome) -> tuple[int, int]:
     """(rows, distinct event ids) of the drill's events in the stack's database."""
     with psycopg.connect(database_url(read_json(home.root / "stack.json")), connect_timeout=5) as conn:
-        row = conn.execute("SELECT count(*), count(DISTINCT event_id) FROM agent_actions "
-                           "WHERE agent_name LIKE 'drill-%'").fetchone()  # fmt: skip
+        row = conn.execute(
+            "SELECT count(*), count(DISTINCT event_id) FROM agent_actions WHERE agent_name LIKE 'drill-%'"
+        ).fetchone()
     assert row is not None
     return int(row[0]), int(row[1])
 
@@ -73,21 +79,6 @@ def stored_or_none(home: StackHome) -> tuple[int, int] | None:
         return stored(home)
     except psycopg.Error:
         return None
-
-
-def processes_of(home: StackHome) -> list[str]:
-    """Command lines of every process that belongs to this home (by argv or by OMNICLAUDE_HOME)."""
-    marker = str(home.home).encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        with contextlib.suppress(OSError):
-            argv = (entry / "cmdline").read_bytes()
-            environ = (entry / "environ").read_bytes()
-            if argv and (marker in argv or b"OMNICLAUDE_HOME=" + marker + b"\0" in environ + b"\0"):
-                found.append(argv.replace(b"\0", b" ").decode(errors="replace"))
-    return found
 
 
 @contextlib.contextmanager
@@ -114,11 +105,12 @@ def test_two_concurrent_ups_make_one_stack_and_a_busy_default_port_is_named(stac
     assert f"port {DEFAULT_PORTS['kafka']} (default for Kafka) is in use by another program: using" in text
     parts = status(stack_home)
     assert {name: (part["state"], part["health"]) for name, part in parts.items() if name != "supervisor"} == {
-        name: ("running", "ok") for name in ("postgres", "kafka", "consumer", *(["dashboard"] if "dashboard" in parts else []))
+        name: ("running", "ok")
+        for name in ("postgres", "kafka", "consumer", *(["dashboard"] if "dashboard" in parts else []))
     }
     assert parts["kafka"]["port"] != DEFAULT_PORTS["kafka"]
-    assert sum("kafka.Kafka" in line for line in processes_of(stack_home)) == 1
-    assert sum("omniclaude.stack.supervisor" in line for line in processes_of(stack_home)) == 1
+    assert sum("kafka.Kafka" in line for line in processes_of(stack_home.home)) == 1
+    assert sum("omniclaude.stack.supervisor" in line for line in processes_of(stack_home.home)) == 1
     assert parts["supervisor"]["rss_bytes"] > 0 and parts["kafka"]["rss_bytes"] > 0
     config = (stack_home.home / "config" / "config.env").read_text()
     assert f"OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:{parts['kafka']['port']}" in config
@@ -134,13 +126,15 @@ def test_killed_kafka_and_consumer_are_restarted_and_nothing_is_lost_or_doubled(
     before = status(stack_home)
     os.kill(before["kafka"]["pid"], signal.SIGKILL)
     log_events(stack_home, "b")  # they wait in the spool while Kafka is down
-    assert wait_until(lambda: (p := status(stack_home)["kafka"])["restarts"] >= 1 and p["health"] == "ok",
-                      timeout=180), stack_home.run("stack", "logs", "-n", "20").stdout  # fmt: skip
+    assert wait_until(
+        lambda: (p := status(stack_home)["kafka"])["restarts"] >= 1 and p["health"] == "ok", timeout=180
+    ), stack_home.run("stack", "logs", "-n", "20").stdout
 
     os.kill(status(stack_home)["consumer"]["pid"], signal.SIGKILL)
     log_events(stack_home, "c")
-    assert wait_until(lambda: (p := status(stack_home)["consumer"])["restarts"] >= 1 and p["health"] == "ok",
-                      timeout=120), stack_home.run("stack", "logs", "-n", "20").stdout  # fmt: skip
+    assert wait_until(
+        lambda: (p := status(stack_home)["consumer"])["restarts"] >= 1 and p["health"] == "ok", timeout=120
+    ), stack_home.run("stack", "logs", "-n", "20").stdout
 
     assert wait_until(lambda: stored_or_none(stack_home) == (3 * BATCH, 3 * BATCH), timeout=120), stored_or_none(
         stack_home
@@ -154,7 +148,7 @@ def test_down_leaves_no_process_nor_port_and_up_brings_the_same_data_back(stack_
     ports = read_json(stack_home.root / "stack.json")["ports"]
     down = stack_home.run("stack", "down", timeout=180)
     assert down.returncode == 0, down.stderr
-    assert wait_until(lambda: not processes_of(stack_home), timeout=15), processes_of(stack_home)
+    assert wait_until(lambda: not processes_of(stack_home.home), timeout=15), processes_of(stack_home.home)
     assert not any(port_open(port) for port in ports.values()), ports
     assert all(port_free(port) for port in ports.values()), ports
     assert all(part["state"] == "stopped" for part in status(stack_home).values())
@@ -170,6 +164,6 @@ def test_down_purge_removes_the_data_and_the_settings_pointing_at_it(stack_home:
     purge = stack_home.run("stack", "down", "--purge", timeout=180)
     assert purge.returncode == 0, purge.stderr
     assert not stack_home.root.exists()
-    assert wait_until(lambda: not processes_of(stack_home), timeout=15), processes_of(stack_home)
+    assert wait_until(lambda: not processes_of(stack_home.home), timeout=15), processes_of(stack_home.home)
     assert "OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS" not in (stack_home.home / "config" / "config.env").read_text()
     assert "OMNICLAUDE_DATABASE_URL" not in (stack_home.home / "config" / "secrets.env").read_text()
