@@ -3,7 +3,7 @@
 Usage: python bench/forward.py [--events N] [--rate R] [--seconds S] [--runs K]
 
 Needs a Kafka broker: OMNICLAUDE_TEST_KAFKA=host:port, else one is started with the test harness
-(tests/harness/kafka.py: Java 17+, and Maven for the first fetch of the jars).
+(tests/harness/kafka.py: Java 17+; the jars come from Maven Central on first use).
 
 1. Drain rate: N events (default 100,000) are written to a fresh spool with the logger: `claude_hook`
    events built from the recorded Claude Code session (tests/fixtures), spread over eight sessions, each

@@ -19,7 +19,7 @@ Fixtures (see ``tests.harness`` for the classes):
   ``.stop()``, ``.start()`` and ``.restart()``; restarted after the test if left stopped.
 * ``database_url`` (module): the URL of a fresh, empty database for the test module, dropped after it.
 
-A missing Java, Maven or PostgreSQL installation fails the tests that need it with one line saying
+A missing Java or PostgreSQL installation fails the tests that need it with one line saying
 what to install; it never skips. Tests using these fixtures get the ``kafka`` or ``postgres`` marker,
 so ``-m "not kafka and not postgres"`` runs the rest.
 """

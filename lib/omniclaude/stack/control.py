@@ -163,9 +163,13 @@ def up(environ: Mapping[str, str], *, say: Say, timeout: float = UP_TIMEOUT_S) -
             raise
     from omniclaude.stack.client import apply_settings
 
-    changed = apply_settings(environ, client_environment(record))
+    wanted = client_environment(record)
+    changed = apply_settings(environ, wanted)
     if changed:
         say(f"client settings now point at the local stack: {', '.join(changed)}")
+    for key in wanted:
+        if key in environ and environ[key] != wanted[key]:
+            say(f"note: {key} is set in your environment and wins over the settings files: unset it to use the stack")
     return record
 
 
@@ -201,7 +205,7 @@ def _kill_leftovers(layout: Layout) -> None:
         if not isinstance(pid, int) or pid <= 1:
             continue
         line = _command_line(pid)
-        if str(layout.root) in line or "omniclaude" in line:
+        if str(layout.root) in line or any(name in line for name in ("omniclaude_consumer", "omniclaude dashboard")):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
 

@@ -58,7 +58,7 @@ appender.out.type = Console
 appender.out.name = STDOUT
 appender.out.layout.type = PatternLayout
 appender.out.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = INFO
+rootLogger.level = {level}
 rootLogger.appenderRef.out.ref = STDOUT
 logger.statechange.name = state.change.logger
 logger.statechange.level = WARN
@@ -140,8 +140,11 @@ class KafkaServer:
         start_timeout: float = 120.0,
         stop_timeout: float = 30.0,
         pdeathsig: bool = False,
+        log_level: str = "INFO",
+        max_log_bytes: int | None = None,
     ) -> None:
         self.root = root
+        self.log_level = log_level
         self.java = java
         self.jars = jars
         self.jvm_options = tuple(jvm_options)
@@ -153,7 +156,7 @@ class KafkaServer:
         self._port = port
         self._controller_port = controller_port
         self._listener_ports: dict[str, int] = {}
-        self._process = ServiceProcess("kafka", root / "kafka.log", pdeathsig=pdeathsig)
+        self._process = ServiceProcess("kafka", root / "kafka.log", pdeathsig=pdeathsig, max_log_bytes=max_log_bytes)
         self.last_probe_error: BaseException | None = None
 
     @property
@@ -208,7 +211,7 @@ class KafkaServer:
         """Folders, ports, ``server.properties``; the storage is formatted when it is not yet."""
         for sub in ("data", "tmp"):
             (self.root / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
-        (self.root / "log4j2.properties").write_text(_LOG4J2_PROPERTIES, encoding="utf-8")
+        (self.root / "log4j2.properties").write_text(_LOG4J2_PROPERTIES.format(level=self.log_level), encoding="utf-8")
         taken: set[int] = set()
         self._port = self._port or _fresh_port(taken)
         taken.add(self._port)

@@ -24,6 +24,8 @@ from omniclaude.stack.process import MissingToolError, ServiceProcess, StackErro
 __all__ = ["CommandService", "Part", "build_parts", "dashboard_available", "http_ok"]
 
 DASHBOARD_MODULE = "omniclaude.dashboard"
+# A part's log past this size is moved aside (one old copy kept) when the part (re)starts.
+MAX_LOG_BYTES = 16 * 1024 * 1024
 
 
 class Part(Protocol):
@@ -79,6 +81,7 @@ class CommandService:
         start_timeout: float = 90.0,
         stop_timeout: float = 20.0,
         pdeathsig: bool = False,
+        max_log_bytes: int | None = None,
     ) -> None:
         self.name = name
         self.argv = list(argv)
@@ -87,7 +90,7 @@ class CommandService:
         self.ready = ready
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
-        self._process = ServiceProcess(name, root / f"{name}.log", pdeathsig=pdeathsig)
+        self._process = ServiceProcess(name, root / f"{name}.log", pdeathsig=pdeathsig, max_log_bytes=max_log_bytes)
 
     @property
     def running(self) -> bool:
@@ -155,13 +158,15 @@ def build_parts(
 ) -> dict[str, Part]:
     """Every part of the stack, not started, in start order (the dashboard only when it is installed)."""
     ports = record["ports"]
+    common: dict[str, Any] = {"pdeathsig": pdeathsig, "max_log_bytes": MAX_LOG_BYTES}
     kafka = KafkaServer(
         layout.part_dir("kafka"),
         java=find_java(environ),
         jars=ensure_kafka_jars(cache_dir),
         port=ports["kafka"],
         controller_port=ports["kafka_controller"],
-        pdeathsig=pdeathsig,
+        log_level="WARN",
+        **common,
     )
     env = {
         **environ,
@@ -171,7 +176,7 @@ def build_parts(
     }
     health = f"http://127.0.0.1:{ports['consumer']}"
     parts: dict[str, Part] = {
-        "postgres": postgres_server(layout, record, environ, pdeathsig=pdeathsig),
+        "postgres": postgres_server(layout, record, environ, **common),
         "kafka": kafka,
         "consumer": CommandService(
             "consumer",
@@ -179,7 +184,7 @@ def build_parts(
             root=layout.part_dir("consumer"),
             env=env,
             ready=lambda: http_ok(f"{health}/ready"),
-            pdeathsig=pdeathsig,
+            **common,
         ),
     }
     if dashboard_available():
@@ -190,7 +195,7 @@ def build_parts(
             root=layout.part_dir("dashboard"),
             env=env,
             ready=lambda: port_open(port),
-            pdeathsig=pdeathsig,
+            **common,
         )
     return parts
 

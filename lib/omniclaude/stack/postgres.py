@@ -111,6 +111,7 @@ class PostgresServer:
         start_timeout: float = 60.0,
         stop_timeout: float = 30.0,
         pdeathsig: bool = False,
+        max_log_bytes: int | None = None,
     ) -> None:
         self.root = root
         self.bindir = bindir
@@ -120,7 +121,9 @@ class PostgresServer:
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self._ids = _unprivileged_ids()
-        self._process = ServiceProcess("postgres", root / "postgres.log", pdeathsig=pdeathsig)
+        self._process = ServiceProcess(
+            "postgres", root / "postgres.log", pdeathsig=pdeathsig, max_log_bytes=max_log_bytes
+        )
 
     def url(self, database: str = "postgres") -> str:
         """``postgresql://postgres[:password]@127.0.0.1:PORT/<database>``."""

@@ -129,14 +129,16 @@ atexit.register(_kill_all_live)
 class ServiceProcess:
     """One long-running server process, in its own process group, with stdout and stderr in a log file.
 
-    Registered for the ``atexit`` safety net from :meth:`spawn` until it has been stopped or killed.
-    Not thread-safe: one owner drives it.
+    Registered for the ``atexit`` safety net from :meth:`spawn` until it has been stopped or killed. With
+    ``max_log_bytes``, a log grown past it is moved aside (one ``.1`` kept) before each spawn. Not
+    thread-safe: one owner drives it.
     """
 
-    def __init__(self, name: str, log_path: Path, *, pdeathsig: bool = False) -> None:
+    def __init__(self, name: str, log_path: Path, *, pdeathsig: bool = False, max_log_bytes: int | None = None) -> None:
         self.name = name
         self.log_path = log_path
         self.pdeathsig = pdeathsig
+        self.max_log_bytes = max_log_bytes
         self._popen: subprocess.Popen[bytes] | None = None
 
     @property
@@ -165,6 +167,7 @@ class ServiceProcess:
         if self.running:
             raise StackError(f"{self.name} is already running (pid {self.pid})")
         prefix = setpriv_prefix(setpriv_args, pdeathsig=self.pdeathsig)
+        self._rotate_log()
         with self.log_path.open("ab") as log:
             self._popen = subprocess.Popen(
                 [*prefix, *argv],
@@ -177,6 +180,14 @@ class ServiceProcess:
             )
         with _live_lock:
             _live.add(self)
+
+    def _rotate_log(self) -> None:
+        """Past ``max_log_bytes``, the log becomes ``<log>.1`` (replacing the previous one) before a spawn."""
+        if self.max_log_bytes is None:
+            return
+        with contextlib.suppress(OSError):
+            if self.log_path.stat().st_size > self.max_log_bytes:
+                os.replace(self.log_path, self.log_path.with_name(self.log_path.name + ".1"))
 
     def stop(self, sig: signal.Signals, timeout: float) -> bool:
         """Send ``sig``, wait up to ``timeout`` seconds, then SIGKILL the whole process group.
