@@ -26,6 +26,7 @@ from pathlib import Path
 
 from omniclaude.stack.process import (
     MissingToolError,
+    Service,
     ServiceProcess,
     StackError,
     free_port,
@@ -116,7 +117,7 @@ def _random_cluster_id() -> str:
             return cluster_id
 
 
-class KafkaServer:
+class KafkaServer(Service):
     """One Kafka node on 127.0.0.1 with its configuration, storage and log under ``root``.
 
     Nothing happens at construction. :meth:`start` creates the folders, picks free ports for those given
@@ -179,11 +180,6 @@ class KafkaServer:
         return self._listener_ports[name]
 
     @property
-    def log_path(self) -> Path:
-        """The JVM's stdout and stderr."""
-        return self._process.log_path
-
-    @property
     def data_dir(self) -> Path:
         """The storage (``log.dirs``)."""
         return self.root / "data"
@@ -192,20 +188,6 @@ class KafkaServer:
     def formatted(self) -> bool:
         """Whether the storage has been formatted."""
         return (self.data_dir / _FORMATTED).is_file()
-
-    @property
-    def running(self) -> bool:
-        """Whether the JVM is up (it may still be starting)."""
-        return self._process.running
-
-    @property
-    def pid(self) -> int | None:
-        """The JVM's process id while it runs, else None."""
-        return self._process.pid if self._process.running else None
-
-    def exit_code(self) -> int | None:
-        """The JVM's exit code once it has exited, else None."""
-        return self._process.exit_code()
 
     def prepare(self) -> None:
         """Folders, ports, ``server.properties``; the storage is formatted when it is not yet."""
@@ -267,10 +249,6 @@ class KafkaServer:
             self._process.kill()
             return True
         return self._process.stop(signal.SIGTERM, self.stop_timeout)
-
-    def kill(self) -> None:
-        """SIGKILL the JVM at once."""
-        self._process.kill()
 
     def ready(self) -> bool:
         """Whether a Kafka admin client can describe the cluster now."""

@@ -19,7 +19,7 @@ from omniclaude.stack.jars import ensure_kafka_jars
 from omniclaude.stack.kafka import KafkaServer, find_java
 from omniclaude.stack.layout import DATABASE, Layout
 from omniclaude.stack.postgres import PostgresServer, find_postgres_bindir
-from omniclaude.stack.process import MissingToolError, ServiceProcess, StackError, port_open, wait_for
+from omniclaude.stack.process import MissingToolError, Service, ServiceProcess, StackError, port_open, wait_for
 
 __all__ = ["CommandService", "Part", "build_parts", "dashboard_available", "http_ok"]
 
@@ -67,7 +67,7 @@ def dashboard_available() -> bool:
         return False
 
 
-class CommandService:
+class CommandService(Service):
     """A long-running program of this installation, ready once ``ready()`` is true."""
 
     def __init__(
@@ -92,21 +92,6 @@ class CommandService:
         self.stop_timeout = stop_timeout
         self._process = ServiceProcess(name, root / f"{name}.log", pdeathsig=pdeathsig, max_log_bytes=max_log_bytes)
 
-    @property
-    def running(self) -> bool:
-        return self._process.running
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process.running else None
-
-    @property
-    def log_path(self) -> Path:
-        return self._process.log_path
-
-    def exit_code(self) -> int | None:
-        return self._process.exit_code()
-
     def start(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._process.spawn(self.argv, cwd=self.root, env=self.env)
@@ -114,9 +99,6 @@ class CommandService:
 
     def stop(self) -> bool:
         return self._process.stop(signal.SIGTERM, self.stop_timeout)
-
-    def kill(self) -> None:
-        self._process.kill()
 
 
 def client_environment(record: Mapping[str, Any]) -> dict[str, str]:

@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 from omniclaude.stack.process import (
     MissingToolError,
+    Service,
     ServiceProcess,
     StackError,
     free_port,
@@ -92,7 +93,7 @@ def _check_traversable(path: Path, uid: int) -> None:
             )
 
 
-class PostgresServer:
+class PostgresServer(Service):
     """A PostgreSQL cluster on 127.0.0.1 with its data, socket and log under ``root``.
 
     Nothing happens at construction. :meth:`start` runs ``initdb`` the first time, then starts the server
@@ -131,11 +132,6 @@ class PostgresServer:
         return f"postgresql://postgres{secret}@127.0.0.1:{self.port}/{quote(database, safe='')}"
 
     @property
-    def log_path(self) -> Path:
-        """initdb's output, then the server's stderr."""
-        return self._process.log_path
-
-    @property
     def data_dir(self) -> Path:
         """The cluster's data directory."""
         return self.root / "data"
@@ -144,20 +140,6 @@ class PostgresServer:
     def initialized(self) -> bool:
         """Whether ``initdb`` has completed here."""
         return (self.data_dir / "PG_VERSION").is_file()
-
-    @property
-    def running(self) -> bool:
-        """Whether the postmaster is up (it may still be starting)."""
-        return self._process.running
-
-    @property
-    def pid(self) -> int | None:
-        """The postmaster's process id while it runs, else None."""
-        return self._process.pid if self._process.running else None
-
-    def exit_code(self) -> int | None:
-        """The postmaster's exit code once it has exited, else None."""
-        return self._process.exit_code()
 
     def prepare(self) -> None:
         """Folders, a port when none is set, and ``initdb`` when the cluster is not initialized yet."""
@@ -268,10 +250,6 @@ class PostgresServer:
     def stop_immediately(self) -> None:
         """Immediate shutdown (SIGQUIT, as ``pg_ctl stop -m immediate``), SIGKILL after 10 s."""
         self._process.stop(signal.SIGQUIT, 10)
-
-    def kill(self) -> None:
-        """SIGKILL the postmaster and its children at once."""
-        self._process.kill()
 
     def ready(self) -> bool:
         """Whether the server accepts connections and runs a query now."""

@@ -30,6 +30,7 @@ from pathlib import Path
 __all__ = [
     "FetchError",
     "MissingToolError",
+    "Service",
     "ServiceProcess",
     "StackError",
     "free_port",
@@ -233,6 +234,36 @@ class ServiceProcess:
     def exit_code(self) -> int | None:
         """The exit code if the process has exited, else None."""
         return None if self._popen is None else self._popen.poll()
+
+
+class Service:
+    """A server that runs as one :class:`ServiceProcess` (``self._process``): the surface a supervisor
+    watches. Subclasses add ``start()`` and ``stop()``."""
+
+    _process: ServiceProcess
+
+    @property
+    def running(self) -> bool:
+        """Whether the process is up (it may still be starting)."""
+        return self._process.running
+
+    @property
+    def pid(self) -> int | None:
+        """The process id while it runs, else None."""
+        return self._process.pid if self._process.running else None
+
+    @property
+    def log_path(self) -> Path:
+        """Where its stdout and stderr go."""
+        return self._process.log_path
+
+    def exit_code(self) -> int | None:
+        """The exit code once it has exited, else None."""
+        return self._process.exit_code()
+
+    def kill(self) -> None:
+        """SIGKILL it (and its process group) at once."""
+        self._process.kill()
 
 
 def wait_for(
