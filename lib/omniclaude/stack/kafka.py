@@ -19,7 +19,6 @@ import base64
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -242,13 +241,6 @@ class KafkaServer(Service):
             if self.last_probe_error is None:
                 raise
             raise StackError(f"{exc}\nlast admin client error: {self.last_probe_error!r}") from exc
-
-    def stop(self) -> bool:
-        """SIGTERM (controlled shutdown), SIGKILL after ``stop_timeout``; True when it stopped cleanly."""
-        if not self._process.running:
-            self._process.kill()
-            return True
-        return self._process.stop(signal.SIGTERM, self.stop_timeout)
 
     def ready(self) -> bool:
         """Whether a Kafka admin client can describe the cluster now."""

@@ -9,7 +9,6 @@ installation, with its settings passed in the environment, ready when its HTTP e
 from __future__ import annotations
 
 import importlib.util
-import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -96,9 +95,6 @@ class CommandService(Service):
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._process.spawn(self.argv, cwd=self.root, env=self.env)
         wait_for(self.ready, process=self._process, timeout=self.start_timeout, what=self.name, interval=0.3)
-
-    def stop(self) -> bool:
-        return self._process.stop(signal.SIGTERM, self.stop_timeout)
 
 
 def client_environment(record: Mapping[str, Any]) -> dict[str, str]:

@@ -98,8 +98,10 @@ class PostgresServer(Service):
 
     Nothing happens at construction. :meth:`start` runs ``initdb`` the first time, then starts the server
     and returns once it accepts connections; a later :meth:`start` keeps the data (and the port, unless
-    another is set).
+    another is set). :meth:`stop` is a fast shutdown (SIGINT: disconnect clients, checkpoint).
     """
+
+    stop_signal = signal.SIGINT
 
     def __init__(
         self,
@@ -239,13 +241,6 @@ class PostgresServer(Service):
         wait_for(
             self.ready, process=self._process, timeout=self.start_timeout, what=f"PostgreSQL on 127.0.0.1:{self.port}"
         )
-
-    def stop(self) -> bool:
-        """Fast shutdown (SIGINT: disconnect clients, checkpoint); SIGKILL after ``stop_timeout``."""
-        if not self._process.running:
-            self._process.kill()
-            return True
-        return self._process.stop(signal.SIGINT, self.stop_timeout)
 
     def stop_immediately(self) -> None:
         """Immediate shutdown (SIGQUIT, as ``pg_ctl stop -m immediate``), SIGKILL after 10 s."""

@@ -238,9 +238,19 @@ class ServiceProcess:
 
 class Service:
     """A server that runs as one :class:`ServiceProcess` (``self._process``): the surface a supervisor
-    watches. Subclasses add ``start()`` and ``stop()``."""
+    watches. Subclasses add ``start()``, and set ``stop_timeout`` and the signal that stops them cleanly."""
 
     _process: ServiceProcess
+    stop_signal: signal.Signals = signal.SIGTERM
+    stop_timeout: float = 30.0
+
+    def stop(self) -> bool:
+        """``stop_signal``, then SIGKILL after ``stop_timeout`` seconds; True when it stopped cleanly (or
+        was not running)."""
+        if not self._process.running:
+            self._process.kill()
+            return True
+        return self._process.stop(self.stop_signal, self.stop_timeout)
 
     @property
     def running(self) -> bool:
