@@ -42,6 +42,7 @@ __all__ = ["PartStatus", "down", "layout_for", "logs", "status", "supervisor_run
 Say = Callable[[str], None]
 UP_TIMEOUT_S = 300.0
 DOWN_TIMEOUT_S = 90.0
+START_ATTEMPTS = 3
 _PORT_NAMES = {
     "postgres": "PostgreSQL",
     "kafka": "Kafka",
@@ -102,11 +103,13 @@ def _choose_ports(recorded: Mapping[str, int], say: Say) -> dict[str, int]:
 
 
 def _part_errors(layout: Layout) -> list[str]:
+    """The parts that failed to start ``START_ATTEMPTS`` times in a row (a first failure may be passing:
+    the processes of a crashed stack take a moment to go)."""
     parts = read_json(layout.state).get("parts", {})
     return [
         f"{name}: {entry.get('error')}"
         for name, entry in parts.items()
-        if isinstance(entry, dict) and entry.get("state") == "failed"
+        if isinstance(entry, dict) and entry.get("state") == "failed" and entry.get("failures", 0) >= START_ATTEMPTS
     ]
 
 
@@ -198,16 +201,35 @@ def _command_line(pid: int) -> str:
 
 
 def _kill_leftovers(layout: Layout) -> None:
-    """SIGKILL the process group of every part the state still names, if it is still one of ours."""
+    """SIGKILL what is left of the parts the state still names (after a crash of the supervisor): the
+    members of each part's process group that are still ours (their command line names the stack's folder
+    or an omniclaude program, or they are PostgreSQL's helper processes)."""
     parts = read_json(layout.state).get("parts", {})
-    for entry in parts.values():
-        pid = entry.get("pid") if isinstance(entry, dict) else None
-        if not isinstance(pid, int) or pid <= 1:
-            continue
-        line = _command_line(pid)
-        if str(layout.root) in line or any(name in line for name in ("omniclaude_consumer", "omniclaude dashboard")):
+    groups = {entry.get("pid") for entry in parts.values() if isinstance(entry, dict)}
+    groups = {pid for pid in groups if isinstance(pid, int) and pid > 1}
+    if not groups:
+        return
+    marks = (str(layout.root), "omniclaude_consumer", "omniclaude dashboard")
+    for pid, pgid, line in _processes():
+        if pgid in groups and (any(mark in line for mark in marks) or line.startswith("postgres")):
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
+
+
+def _processes() -> list[tuple[int, int, str]]:
+    """(pid, process group, command line) of every process, from ps."""
+    try:
+        text = subprocess.run(
+            ["ps", "-A", "-o", "pid=,pgid=,args="], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    found = []
+    for line in text.splitlines():
+        fields = line.split(None, 2)
+        if len(fields) == 3 and fields[0].isdigit() and fields[1].isdigit():
+            found.append((int(fields[0]), int(fields[1]), fields[2]))
+    return found
 
 
 def _stop_forwarder(environ: Mapping[str, str], say: Say) -> None:

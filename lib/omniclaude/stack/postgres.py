@@ -144,9 +144,11 @@ class PostgresServer(Service):
         return (self.data_dir / "PG_VERSION").is_file()
 
     def prepare(self) -> None:
-        """Folders, a port when none is set, and ``initdb`` when the cluster is not initialized yet."""
+        """Folders, a port when none is set, and ``initdb`` when the cluster is not initialized yet; a
+        ``postmaster.pid`` left by a crash is removed when its process is gone (or a zombie)."""
         self.port = self.port or free_port()
         if self.initialized:
+            self._remove_stale_pid_file()
             return
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         for sub in ("data", "socket"):
@@ -266,6 +268,20 @@ class PostgresServer(Service):
             if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return self.url(name)
+
+    def _remove_stale_pid_file(self) -> None:
+        pid_file = self.data_dir / "postmaster.pid"
+        try:
+            pid = int(pid_file.read_text(encoding="utf-8").split("\n", 1)[0])
+        except (OSError, ValueError):
+            return
+        try:
+            found = subprocess.run(["ps", "-p", str(pid), "-o", "stat=,comm="], capture_output=True, text=True,
+                                   timeout=10, check=False).stdout.split()  # fmt: skip
+        except (OSError, subprocess.SubprocessError):
+            return
+        if not found or found[0].startswith("Z") or "postgres" not in " ".join(found[1:]):
+            pid_file.unlink(missing_ok=True)
 
     def _setpriv_args(self) -> list[str]:
         if self._ids is None:

@@ -5,9 +5,11 @@ Run by ``stack up`` as ``python -m omniclaude.stack.supervisor <stack dir>`` in 
 output in ``supervisor.log``. It holds ``supervisor.lock`` for its whole life (the sign that a stack
 runs), writes its pid to ``supervisor.pid`` and its view of the parts to ``state.json``:
 ``{"supervisor": pid, "ready": bool, "stopping": bool, "parts": {name: {"pid", "state", "restarts",
-"error"}}}``. Start order: PostgreSQL (then the ``omniclaude`` database and the migrations), Kafka, the
-consumer, the dashboard. A part that exits is started again after a pause that doubles with each quick
-failure (1 s up to 60 s; back to 1 s once it stayed up a minute). SIGTERM or SIGINT stops the parts in
+"failures" (failed starts in a row), "error"}}}``. Start order: PostgreSQL (then the ``omniclaude``
+database and the migrations), Kafka, the consumer, the dashboard; each is started (and retried) until it
+runs before the next one. A part that exits is started again
+after a pause that doubles with each quick failure (1 s up to 60 s; back to 1 s once it stayed up a
+minute). SIGTERM or SIGINT stops the parts in
 reverse order (consumer first, so it commits what is durable; PostgreSQL last) and exits 0.
 The parts run with ``--pdeathsig KILL`` where ``setpriv`` exists, so they die with the supervisor.
 """
@@ -28,7 +30,7 @@ from typing import Any
 from omniclaude.stack.layout import DATABASE, Layout, read_json, write_json
 from omniclaude.stack.parts import Part, build_parts
 from omniclaude.stack.postgres import PostgresServer
-from omniclaude.stack.process import StackError
+from omniclaude.stack.process import StackError, log_tail
 
 log = logging.getLogger("omniclaude.stack")
 
@@ -60,7 +62,7 @@ class Supervisor:
         self.layout = layout
         self.parts = dict(parts)
         self.state: dict[str, dict[str, Any]] = {
-            name: {"pid": None, "state": "stopped", "restarts": 0, "error": None} for name in self.parts
+            name: {"pid": None, "state": "stopped", "restarts": 0, "failures": 0, "error": None} for name in self.parts
         }
         self._stop = False
         self._starting = False
@@ -79,10 +81,10 @@ class Supervisor:
     def run(self) -> int:
         """Start everything, then watch until asked to stop; stop everything; 0."""
         try:
-            for name in self.parts:
-                if self._stop:
-                    break
-                self._start(name, first=True)
+            for name in self.parts:  # in order: each waits for the ones before it
+                while not self._stop and not self.parts[name].running:
+                    time.sleep(max(0.0, self._next_try[name] - time.monotonic()))
+                    self._start(name, first=True)
             self._ready = not self._stop and all(p.running for p in self.parts.values())
             self._save()
             if self._ready:
@@ -115,13 +117,15 @@ class Supervisor:
             self._failures[name] += 1
             delay = min(BACKOFF_MAX_SECONDS, 2.0 ** (self._failures[name] - 1))
             self._next_try[name] = time.monotonic() + delay
-            entry.update(state="failed", pid=None, error=str(exc).splitlines()[0][:300])
-            log.error("%s failed to start (retry in %.0f s): %s", name, delay, exc)
+            last = [line for line in log_tail(part.log_path, 5).splitlines() if line.strip()][-1:]
+            error = str(exc).splitlines()[0].rstrip(":") + (f" (its log ends: {last[0].strip()[:200]})" if last else "")
+            entry.update(state="failed", pid=None, error=error[:500], failures=self._failures[name])
+            log.error("%s failed to start (retry in %.0f s): %s", name, delay, error)
             self._save()
             return
         self._starting = False
         self._started_at[name] = time.monotonic()
-        entry.update(state="running", pid=part.pid)
+        entry.update(state="running", pid=part.pid, failures=0)
         log.info("%s running (pid %s)", name, part.pid)
         self._save()
 

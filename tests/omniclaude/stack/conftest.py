@@ -56,6 +56,15 @@ class StackHome:
 def processes_of(home: Path) -> list[str]:
     """Command lines of every process started for ``home``: its argv names it, or a variable of its
     environment (HOME, OMNICLAUDE_HOME) is it. Linux (/proc) only."""
+    return [line for _pid, line in _processes(home)]
+
+
+def pids_of(home: Path) -> list[int]:
+    """The process ids of :func:`processes_of`."""
+    return [pid for pid, _line in _processes(home)]
+
+
+def _processes(home: Path) -> list[tuple[int, str]]:
     marker = str(home).encode()
     found = []
     for entry in Path("/proc").iterdir():
@@ -67,7 +76,7 @@ def processes_of(home: Path) -> list[str]:
         except OSError:
             continue
         if argv and (marker in argv or b"=" + marker + b"\0" in environ):
-            found.append(argv.replace(b"\0", b" ").decode(errors="replace"))
+            found.append((int(entry.name), argv.replace(b"\0", b" ").decode(errors="replace")))
     return found
 
 

@@ -22,7 +22,7 @@ from omniclaude.stack.layout import DEFAULT_PORTS, read_json
 from omniclaude.stack.parts import database_url
 from omniclaude.stack.process import port_free, port_open
 
-from tests.omniclaude.stack.conftest import StackHome, processes_of
+from tests.omniclaude.stack.conftest import StackHome, pids_of, processes_of
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -156,6 +156,22 @@ def test_down_leaves_no_process_nor_port_and_up_brings_the_same_data_back(stack_
     up = stack_home.run("stack", "up")
     assert up.returncode == 0, up.stdout + up.stderr
     assert "in use" not in up.stdout
+    assert read_json(stack_home.root / "stack.json")["ports"] == ports
+    assert stored(stack_home) == (3 * BATCH, 3 * BATCH)
+
+
+def test_a_crash_then_up_brings_the_same_data_back(stack_home: StackHome) -> None:
+    """As after a power cut: every process of the stack SIGKILLed, its pid and state files left behind."""
+    ports = read_json(stack_home.root / "stack.json")["ports"]
+    for pid in pids_of(stack_home.home):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert wait_until(lambda: not processes_of(stack_home.home), timeout=15), processes_of(stack_home.home)
+    assert (stack_home.root / "supervisor.pid").exists()
+    assert (stack_home.root / "postgres" / "data" / "postmaster.pid").exists()
+
+    up = stack_home.run("stack", "up")
+    assert up.returncode == 0, up.stdout + up.stderr
     assert read_json(stack_home.root / "stack.json")["ports"] == ports
     assert stored(stack_home) == (3 * BATCH, 3 * BATCH)
 
