@@ -33,7 +33,7 @@ from typing import Any
 
 from omniclaude.paths import resolve_dirs
 from omniclaude.stack.jars import ensure_kafka_jars
-from omniclaude.stack.layout import DEFAULT_PORTS, PARTS, Layout, read_json, write_json
+from omniclaude.stack.layout import DEFAULT_PORTS, OPTIONAL_PARTS, PARTS, Layout, read_json, write_json
 from omniclaude.stack.parts import client_environment, dashboard_available, http_ok, require_tools
 from omniclaude.stack.process import StackError, free_port, log_tail, port_free, port_open
 
@@ -109,7 +109,10 @@ def _part_errors(layout: Layout) -> list[str]:
     return [
         f"{name}: {entry.get('error')}"
         for name, entry in parts.items()
-        if isinstance(entry, dict) and entry.get("state") == "failed" and entry.get("failures", 0) >= START_ATTEMPTS
+        if isinstance(entry, dict)
+        and name not in OPTIONAL_PARTS
+        and entry.get("state") == "failed"
+        and entry.get("failures", 0) >= START_ATTEMPTS
     ]
 
 

@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULT_PORTS", "PARTS", "Layout", "read_json", "write_json"]
+__all__ = ["DEFAULT_PORTS", "OPTIONAL_PARTS", "PARTS", "Layout", "read_json", "write_json"]
 
 # In start order; `stack down` stops them in reverse.
 PARTS = ("postgres", "kafka", "consumer", "dashboard")
+# The stack is ready, and `stack up` succeeds, without these.
+OPTIONAL_PARTS = frozenset({"dashboard"})
 # Tried first on the first `stack up`; a port in use is replaced by a free one, with a line saying so.
 DEFAULT_PORTS = {"postgres": 15432, "kafka": 19092, "kafka_controller": 19093, "consumer": 18089, "dashboard": 18080}
 DATABASE = "omniclaude"

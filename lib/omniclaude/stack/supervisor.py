@@ -7,7 +7,8 @@ runs), writes its pid to ``supervisor.pid`` and its view of the parts to ``state
 ``{"supervisor": pid, "ready": bool, "stopping": bool, "parts": {name: {"pid", "state", "restarts",
 "failures" (failed starts in a row), "error"}}}``. Start order: PostgreSQL (then the ``omniclaude``
 database and the migrations), Kafka, the consumer, the dashboard; each is started (and retried) until it
-runs before the next one. A part that exits is started again
+runs before the next one, but for the dashboard, which is optional: the stack is ready without it, and it
+is retried in the background. A part that exits is started again
 after a pause that doubles with each quick failure (1 s up to 60 s; back to 1 s once it stayed up a
 minute). SIGTERM or SIGINT stops the parts in
 reverse order (consumer first, so it commits what is durable; PostgreSQL last) and exits 0.
@@ -27,7 +28,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from omniclaude.stack.layout import DATABASE, Layout, read_json, write_json
+from omniclaude.stack.layout import DATABASE, OPTIONAL_PARTS, Layout, read_json, write_json
 from omniclaude.stack.parts import Part, build_parts
 from omniclaude.stack.postgres import PostgresServer
 from omniclaude.stack.process import StackError, log_tail
@@ -81,11 +82,13 @@ class Supervisor:
     def run(self) -> int:
         """Start everything, then watch until asked to stop; stop everything; 0."""
         try:
-            for name in self.parts:  # in order: each waits for the ones before it
+            for name in self.parts:  # in order: each waits for the ones before it (an optional one tries once)
                 while not self._stop and not self.parts[name].running:
                     time.sleep(max(0.0, self._next_try[name] - time.monotonic()))
                     self._start(name, first=True)
-            self._ready = not self._stop and all(p.running for p in self.parts.values())
+                    if name in OPTIONAL_PARTS:
+                        break
+            self._ready = not self._stop and self._essentials_running()
             self._save()
             if self._ready:
                 log.info("ready")
@@ -98,6 +101,9 @@ class Supervisor:
             self._stop_all()
         return 0
 
+    def _essentials_running(self) -> bool:
+        return all(part.running for name, part in self.parts.items() if name not in OPTIONAL_PARTS)
+
     def _start(self, name: str, *, first: bool) -> None:
         part = self.parts[name]
         entry = self.state[name]
@@ -106,8 +112,7 @@ class Supervisor:
         self._starting = True
         try:
             part.start()
-            if name == "postgres" and first:
-                assert isinstance(part, PostgresServer)
+            if first and isinstance(part, PostgresServer):
                 apply_migrations(part)
         except _Stopping:
             raise
@@ -118,7 +123,9 @@ class Supervisor:
             delay = min(BACKOFF_MAX_SECONDS, 2.0 ** (self._failures[name] - 1))
             self._next_try[name] = time.monotonic() + delay
             last = [line for line in log_tail(part.log_path, 5).splitlines() if line.strip()][-1:]
-            error = str(exc).splitlines()[0].rstrip(":") + (f" (its log ends: {last[0].strip()[:200]})" if last else "")
+            error = (str(exc).splitlines() or [type(exc).__name__])[0].rstrip(":") + (
+                f" (its log ends: {last[0].strip()[:200]})" if last else ""
+            )
             entry.update(state="failed", pid=None, error=error[:500], failures=self._failures[name])
             log.error("%s failed to start (retry in %.0f s): %s", name, delay, error)
             self._save()
@@ -150,14 +157,13 @@ class Supervisor:
             if time.monotonic() >= self._next_try[name]:
                 entry["restarts"] += 1
                 self._start(name, first=not self._ready and name == "postgres")
-                if not self._ready and all(p.running for p in self.parts.values()):
+                if not self._ready and self._essentials_running():
                     self._ready = True
                     log.info("ready")
                     self._save()
 
     def _stop_all(self) -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        self._starting = False  # a second signal now only repeats the request
         self._ready = False
         for name in reversed(list(self.parts)):
             part = self.parts[name]
