@@ -1,7 +1,7 @@
 """Point the client settings (config.env, secrets.env) at the local stack, or take them back.
 
-Each setting goes to the file ``omniclaude.config.FIELDS`` says (secrets to ``secrets.env``), replacing
-its active line or appending one, and is removed from the other file so that one cannot override it.
+Each setting goes to the file ``omniclaude.config.FIELDS`` says (secrets to ``secrets.env``), edited in
+place by ``omniclaude.envfile.edit``, and is removed from the other file so that one cannot override it.
 Every other line is kept. Files are written atomically with mode 0600, in the config dir (0700).
 """
 
@@ -10,22 +10,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from omniclaude.config import CONFIG_FILE, FIELDS, PREFIX, SECRETS_FILE, parse_env_file
+from omniclaude.config import CONFIG_FILE, FIELDS, SECRETS_FILE, parse_env_file
+from omniclaude.envfile import edit
 from omniclaude.paths import ensure_dir, resolve_dirs
 
 __all__ = ["apply_settings", "remove_settings"]
 
-_SECRET = {PREFIX + name.upper(): secret for name, _kind, _default, secret, _doc in FIELDS}
-
-
-def _key(line: str) -> str | None:
-    text = line.strip()
-    if not text or text.startswith("#"):
-        return None
-    if text.startswith("export "):
-        text = text[len("export ") :].lstrip()
-    key, sep, _value = text.partition("=")
-    return key.strip() if sep else None
+_SECRET = {f.env: f.secret for f in FIELDS}
 
 
 def _read(path: str) -> list[str]:
@@ -59,10 +50,7 @@ def _edit(environ: Mapping[str, str], wanted: Mapping[str, str | None], only_if:
         if value is None and key not in current:
             continue
         for kind in (False, True):
-            kept = [line for line in files[kind] if _key(line) != key]
-            if value is not None and kind == _SECRET.get(key, False):
-                kept.append(f"{key}={value}")
-            files[kind] = kept
+            files[kind] = edit(files[kind], key, value if kind == _SECRET.get(key, False) else None)
         changed.append(key)
     if changed:
         for kind, path in paths.items():
