@@ -67,6 +67,8 @@ def test_every_install_option_comes_from_the_declaration() -> None:
     (["--dry-run=1"], "--dry-run takes no value"),
     (["--keep-data"], "--keep-data goes with --uninstall"),
     (["--uninstall", "--topic-prefix", "x"], "--uninstall takes only --keep-data and --dry-run"),
+    (["--uninstall", "--local-stack"], "--uninstall takes only --keep-data and --dry-run"),
+    (["--local-stack=yes"], "--local-stack takes no value"),
 ])
 def test_usage_errors(argv: list[str], message: str) -> None:
     with pytest.raises(UsageError, match=message):
@@ -86,6 +88,15 @@ def test_main_exit_codes(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
 
 
 # -- the settings files ------------------------------------------------------------------------------------
+
+
+def test_local_stack_runs_stack_up_after_the_install(tmp_path: Path) -> None:
+    assert "--local-stack" in help_text()
+    run, lines = make(tmp_path, "--local-stack", "--dry-run")
+    assert run.options.local_stack
+    run.start_local_stack()
+    assert lines[-1].endswith(f"would run: {run.where.omniclaude} stack up")
+    assert not run.stack_failed
 
 
 def make(tmp_path: Path, *argv: str, **env: str) -> tuple[Installer, list[str]]:
