@@ -18,7 +18,7 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-from omniclaude.stack.process import MissingToolError, StackError
+from omniclaude.stack.process import StackError
 
 
 class StackArgs(argparse.Namespace):
@@ -55,10 +55,7 @@ def _up(args: StackArgs) -> int:
 
     try:
         record = control.up(_environ(), say=_say)
-    except MissingToolError as exc:
-        print(f"omniclaude stack: {exc}", file=sys.stderr)
-        return 1
-    except StackError as exc:
+    except StackError as exc:  # MissingToolError too: one line naming what to install
         print(f"omniclaude stack: {exc}", file=sys.stderr)
         return 1
     ports = record["ports"]
