@@ -52,6 +52,7 @@ def _size(value: int) -> str:
 
 def _up(args: StackArgs) -> int:
     from omniclaude.stack import control
+    from omniclaude.stack.parts import dashboard_available
 
     try:
         record = control.up(_environ(), say=_say)
@@ -63,6 +64,8 @@ def _up(args: StackArgs) -> int:
         f"ready: Kafka 127.0.0.1:{ports['kafka']}, PostgreSQL 127.0.0.1:{ports['postgres']}, "
         f"consumer health http://127.0.0.1:{ports['consumer']}/health"
     )
+    if dashboard_available():
+        _say(f"dashboard: http://127.0.0.1:{ports['dashboard']}/")
     return 0
 
 
