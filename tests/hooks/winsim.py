@@ -122,6 +122,7 @@ def install() -> None:
     """Makes this process look like Windows to the code it imports from now on."""
     for name in KERNEL_BOUND:
         importlib.import_module(name)
+    importlib.import_module("tempfile").gettempdir()  # its Windows candidates would ask pwd for "~\\AppData"
     for name in POSIX_ONLY_MODULES:
         sys.modules.pop(name, None)
     sys.modules.pop("subprocess", None)
