@@ -427,8 +427,8 @@ def _count_events(spool: str) -> int:
 def check_hook_latency(plugin_root: str | None, settings: Settings, runs: int = 3,
                        budget_ms: float = HOOK_BUDGET_MS) -> Check:
     """Runs the hooks.json command for a synthetic Stop payload `runs` times, as Claude Code would
-    (`sh -c`, `CLAUDE_PLUGIN_ROOT` set), into a throw-away OMNICLAUDE_HOME; ok when the median is under
-    `budget_ms` and every run recorded its event."""
+    (`sh -c`, or directly for exec form; `CLAUDE_PLUGIN_ROOT` set), into a throw-away OMNICLAUDE_HOME; ok
+    when the median is under `budget_ms` and every run recorded its event."""
     if plugin_root is None:
         return Check("hook", WARN, "plugin root unknown: no latency sample taken",
                      "run `omniclaude doctor --plugin-root /path/to/omniclaude`")
