@@ -18,6 +18,8 @@ import copy
 import json
 import shlex
 
+HOOKS_JSON = "hooks/hooks.json"
+"""Where hooks.json lies in the plugin folder."""
 SHIM = "${CLAUDE_PLUGIN_ROOT}/hooks/run"
 HOOK_FLAGS = ("-I", "-S")
 """How `hooks/run` starts a hook script: isolated, without site-packages (the hook is standard library only)."""
