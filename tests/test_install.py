@@ -121,7 +121,7 @@ def record_one_event(installer: Installer, home: Path) -> Path:
     """Fires the installed hook once, as Claude Code would; returns the spool folder."""
     env = installer.env(home, extra={"CLAUDE_PLUGIN_ROOT": str(dirs_of(home)["plugin"])})
     payload = json.dumps({"session_id": "s-1", "hook_event_name": "Stop", "cwd": str(home)})
-    subprocess.run(["sh", "-c", '"${CLAUDE_PLUGIN_ROOT}/hooks/capture" Stop'], input=payload, text=True,
+    subprocess.run(["sh", "-c", '"${CLAUDE_PLUGIN_ROOT}/hooks/run" hooks/capture.py Stop'], input=payload, text=True,
                    env=env, check=True, timeout=30)
     spool = dirs_of(home)["state"] / "spool"
     assert sum(p.read_text().count("\n") for p in spool.glob("*.jsonl")) == 1

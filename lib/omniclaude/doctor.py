@@ -40,7 +40,6 @@ WARN: Status = "warn"
 FAIL: Status = "fail"
 
 MIN_PYTHON = (3, 10)
-PYTHON_RECORD = "python"
 HOOK_BUDGET_MS = 100.0
 HOOK_SAMPLE_EVENT = "Stop"
 KAFKA_TIMEOUT_MS = 3000
@@ -65,10 +64,11 @@ __all__ = [
     "check_spool",
     "check_stack",
     "check_usage",
+    "exec_hook",
     "find_plugin_root",
     "format_check",
+    "hooks_python",
     "list_plugins",
-    "recorded_python",
     "register_commands",
     "run_checks",
 ]
@@ -125,24 +125,40 @@ def check_config(settings: Settings, error: Exception | None = None) -> Check:
     return Check("config", OK, detail)
 
 
-def recorded_python(settings: Settings) -> tuple[str | None, str]:
-    """Returns (interpreter the hooks use, where that came from): `OMNICLAUDE_PYTHON`, else the record
-    install.sh wrote in the data dir; None when neither is set."""
-    if settings.python:
-        return settings.python, env_name("python")
-    record = os.path.join(settings.dirs.data, PYTHON_RECORD)
+def hooks_python(plugin_root: str | None, settings: Settings) -> tuple[list[str] | None, str]:
+    """Returns (the interpreter command the hooks and skills run, or None; where that answer came from).
+
+    Doctor does not guess: it asks the plugin's interpreter shim (`sh hooks/run --which`, with this
+    environment), which alone decides. A hooks.json in exec form (what the installer writes on Windows)
+    names its interpreter itself, as its `command`.
+    """
+    if plugin_root is None:
+        return None, "the plugin root is unknown"
     try:
-        with open(record, encoding="utf-8") as handle:
-            line = handle.readline().strip()
-    except (OSError, UnicodeDecodeError):
-        line = ""
-    return (line or None), record
+        command = exec_hook(plugin_root)
+    except (OSError, ValueError):
+        command = None
+    if command is not None:
+        return [command[0]], os.path.join(plugin_root, "hooks", "hooks.json")
+    shim = os.path.join(plugin_root, "hooks", "run")
+    sh = shutil.which("sh", path=settings.environ.get("PATH", os.defpath))
+    if sh is None or not os.path.isfile(shim):
+        return None, f"cannot run {shim} (it or sh is missing)"
+    try:
+        done = subprocess.run([sh, shim, "--which"], env=dict(settings.environ), capture_output=True, text=True,
+                              timeout=SUBPROCESS_TIMEOUT_S, check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return None, f"{shim} did not run: {exc}"
+    line = done.stdout.strip()
+    if done.returncode != 0 or not line:
+        return None, f"{shim} found no Python"
+    return (["py", "-3"] if line == "py -3" else [line]), f"{shim} --which"
 
 
-def _python_version(python: str) -> tuple[int, ...] | None:
+def _python_version(python: list[str]) -> tuple[int, ...] | None:
     code = "import sys; print('%d.%d.%d' % sys.version_info[:3])"
     try:
-        done = subprocess.run([python, "-c", code], capture_output=True, text=True,
+        done = subprocess.run([*python, "-c", code], capture_output=True, text=True,
                               timeout=SUBPROCESS_TIMEOUT_S, check=False)
         return tuple(int(part) for part in done.stdout.strip().split(".")) if done.returncode == 0 else None
     except (OSError, ValueError, subprocess.SubprocessError):
@@ -153,28 +169,30 @@ def _dotted(version: Sequence[int]) -> str:
     return ".".join(str(part) for part in version)
 
 
-def check_interpreter(settings: Settings) -> Check:
-    """This Python and the interpreter recorded for the hooks: present, executable, >= 3.10."""
+def check_interpreter(settings: Settings, plugin_root: str | None = None) -> Check:
+    """This Python, and the interpreter the hooks and skills run (as `hooks_python` learns it): present,
+    recorded by the installer (not a python from PATH), and >= 3.10."""
     running = _dotted(sys.version_info[:3])
     if sys.version_info[:2] < MIN_PYTHON:
         return Check("interpreter", FAIL, f"doctor runs on Python {running}; omniclaude needs >= 3.10",
                      "install Python >= 3.10 and run install.sh again")
-    python, source = recorded_python(settings)
+    python, source = hooks_python(plugin_root, settings)
     if python is None:
-        return Check("interpreter", WARN,
-                     f"no interpreter recorded ({source} is missing): the hooks use python3 from PATH",
-                     "run install.sh")
-    if not os.path.isfile(python) or not os.access(python, os.X_OK):
-        return Check("interpreter", FAIL, f"{python} (from {source}) is missing or not executable",
-                     "run install.sh again (it recreates the virtual environment)")
+        return Check("interpreter", WARN, f"cannot tell which Python the hooks run: {source}",
+                     "run install.sh, or `omniclaude doctor --plugin-root /path/to/omniclaude`")
+    shown = " ".join(python)
     version = _python_version(python)
     if version is None:
-        return Check("interpreter", FAIL, f"{python} (from {source}) does not run",
+        return Check("interpreter", FAIL, f"{shown} (from {source}) does not run",
                      "run install.sh again (it recreates the virtual environment)")
     if tuple(version[:2]) < MIN_PYTHON:
-        return Check("interpreter", FAIL, f"{python} is Python {_dotted(version)}; omniclaude needs >= 3.10",
+        return Check("interpreter", FAIL, f"{shown} is Python {_dotted(version)}; omniclaude needs >= 3.10",
                      "run install.sh --python /path/to/python3.10-or-newer")
-    return Check("interpreter", OK, f"hooks run {python} (Python {_dotted(version)}); doctor runs Python {running}")
+    detail = f"hooks run {shown} (Python {_dotted(version)}); doctor runs Python {running}"
+    if not os.path.isabs(python[0]):
+        return Check("interpreter", WARN, f"{detail}: found on PATH, no interpreter is recorded",
+                     "run install.sh (skills then validate, and the forwarder finds its Kafka client)")
+    return Check("interpreter", OK, detail)
 
 
 # -- spool ---------------------------------------------------------------------------------------------
@@ -371,15 +389,29 @@ def find_plugin_root(environ: Mapping[str, str], listing: PluginListing | None =
 # -- hook latency --------------------------------------------------------------------------------------
 
 
-def hook_command(plugin_root: str, event: str = HOOK_SAMPLE_EVENT) -> str:
-    """The command hooks.json registers for `event`; raises ValueError when there is none."""
+def _command_hook(plugin_root: str, event: str) -> dict[str, Any]:
     with open(os.path.join(plugin_root, "hooks", "hooks.json"), encoding="utf-8") as handle:
         config = json.load(handle)
     for group in config.get("hooks", {}).get(event, []):
         for hook in group.get("hooks", []):
             if hook.get("type") == "command" and isinstance(hook.get("command"), str):
-                return str(hook["command"])
+                return dict(hook)
     raise ValueError(f"hooks.json registers no command for {event}")
+
+
+def hook_command(plugin_root: str, event: str = HOOK_SAMPLE_EVENT) -> str:
+    """The command hooks.json registers for `event`; raises ValueError when there is none."""
+    return str(_command_hook(plugin_root, event)["command"])
+
+
+def exec_hook(plugin_root: str, event: str = HOOK_SAMPLE_EVENT) -> list[str] | None:
+    """The argv of `event`'s hook when hooks.json gives it in exec form (`command` plus `args`, run with no
+    shell, `${CLAUDE_PLUGIN_ROOT}` replaced in each), else None; raises ValueError when there is none."""
+    hook = _command_hook(plugin_root, event)
+    args = hook.get("args")
+    if not isinstance(args, list):
+        return None
+    return [str(part).replace("${CLAUDE_PLUGIN_ROOT}", plugin_root) for part in [hook["command"], *args]]
 
 
 def _count_events(spool: str) -> int:
@@ -396,8 +428,8 @@ def _count_events(spool: str) -> int:
 def check_hook_latency(plugin_root: str | None, settings: Settings, runs: int = 3,
                        budget_ms: float = HOOK_BUDGET_MS) -> Check:
     """Runs the hooks.json command for a synthetic Stop payload `runs` times, as Claude Code would
-    (`sh -c`, `CLAUDE_PLUGIN_ROOT` set), into a throw-away OMNICLAUDE_HOME; ok when the median is under
-    `budget_ms` and every run recorded its event."""
+    (`sh -c`, or directly for exec form; `CLAUDE_PLUGIN_ROOT` set), into a throw-away OMNICLAUDE_HOME; ok
+    when the median is under `budget_ms` and every run recorded its event."""
     if plugin_root is None:
         return Check("hook", WARN, "plugin root unknown: no latency sample taken",
                      "run `omniclaude doctor --plugin-root /path/to/omniclaude`")
@@ -406,15 +438,16 @@ def check_hook_latency(plugin_root: str | None, settings: Settings, runs: int = 
     except (OSError, ValueError) as exc:
         return Check("hook", FAIL, f"cannot read {plugin_root}/hooks/hooks.json: {exc}",
                      "restore hooks/hooks.json in the checkout")
-    python, _source = recorded_python(settings)
+    python, _source = hooks_python(plugin_root, settings)
+    argv = exec_hook(plugin_root)
     sandbox = tempfile.mkdtemp(prefix="omniclaude-doctor-")
     try:
         env = {key: value for key, value in settings.environ.items()
                if not key.startswith(("OMNICLAUDE_", "CLAUDE_"))}
         env.setdefault("PATH", os.defpath)
         env.update(CLAUDE_PLUGIN_ROOT=plugin_root, OMNICLAUDE_HOME=sandbox)
-        if python and os.access(python, os.X_OK):
-            env["OMNICLAUDE_PYTHON"] = python
+        if python is not None and len(python) == 1 and os.path.isabs(python[0]):
+            env["OMNICLAUDE_PYTHON"] = python[0]  # the sandbox's OMNICLAUDE_HOME holds no record
         payload = json.dumps({
             "session_id": "omniclaude-doctor", "transcript_path": os.devnull, "cwd": sandbox,
             "hook_event_name": HOOK_SAMPLE_EVENT, "stop_hook_active": False,
@@ -423,7 +456,7 @@ def check_hook_latency(plugin_root: str | None, settings: Settings, runs: int = 
         timings = []
         for _run in range(max(1, runs)):
             started = time.perf_counter()
-            done = subprocess.run([shell, "-c", command], input=payload, env=env, cwd=sandbox,
+            done = subprocess.run(argv or [shell, "-c", command], input=payload, env=env, cwd=sandbox,
                                   capture_output=True, timeout=SUBPROCESS_TIMEOUT_S, check=False)
             timings.append((time.perf_counter() - started) * 1000)
             if done.returncode != 0:
@@ -432,10 +465,10 @@ def check_hook_latency(plugin_root: str | None, settings: Settings, runs: int = 
                              f"run: {command} (with CLAUDE_PLUGIN_ROOT={plugin_root})")
             if done.stdout.strip():
                 return Check("hook", FAIL, "the hook printed on stdout (Claude Code may read it as a decision)",
-                             "check hooks/capture and the recorded interpreter")
+                             "check hooks/run and the recorded interpreter")
         recorded = _count_events(os.path.join(sandbox, "state", "spool"))
     except (OSError, subprocess.SubprocessError) as exc:
-        return Check("hook", FAIL, f"the hook did not run: {exc}", f"check {plugin_root}/hooks/capture")
+        return Check("hook", FAIL, f"the hook did not run: {exc}", f"check {plugin_root}/hooks/run")
     finally:
         shutil.rmtree(sandbox, ignore_errors=True)
     median = statistics.median(timings)
@@ -599,13 +632,13 @@ def run_checks(
     database, consumer, and the local stack's parts when there is one. `claude` defaults to `claude` on
     the settings' PATH (unless `find_claude` is False); `plugin_root` defaults to `find_plugin_root`."""
     yield _guard("config", settings, lambda: check_config(settings, settings_error))
-    yield _guard("interpreter", settings, lambda: check_interpreter(settings))
-    yield _guard("spool", settings, lambda: check_spool(settings))
-    yield _guard("usage", settings, lambda: check_usage(settings))
     if claude is None and find_claude:
         claude = shutil.which("claude", path=settings.environ.get("PATH", os.defpath))
     listing = list_plugins(claude, settings.environ) if claude else None
     root = plugin_root or find_plugin_root(settings.environ, listing)
+    yield _guard("interpreter", settings, lambda: check_interpreter(settings, root))
+    yield _guard("spool", settings, lambda: check_spool(settings))
+    yield _guard("usage", settings, lambda: check_usage(settings))
     yield _guard("plugin", settings, lambda: check_plugin(claude, listing, root))
     yield _guard("hook", settings, lambda: check_hook_latency(root, settings))
     yield _guard("kafka", settings, lambda: check_kafka(settings))

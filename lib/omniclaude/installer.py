@@ -45,6 +45,7 @@ from omniclaude.plugin_folder import (
     stamp_manifest,
     tree_files,
 )
+from omniclaude.plugin_hooks import HOOKS_JSON, hooks_json_for
 
 COMMANDS = ("omniclaude", "omniclaude-consumer")
 FLUSH_TIMEOUT = 60
@@ -478,6 +479,8 @@ class Installer:
         have = tree_files(target) if os.path.isdir(target) else None
         rendered = {rel: read_bytes(src) for rel, src in wanted.items()}
         rendered[MANIFEST] = stamp_manifest(rendered[MANIFEST], version)
+        hooks = rendered[HOOKS_JSON].decode("utf-8")
+        rendered[HOOKS_JSON] = hooks_json_for(hooks, self.platform, self.where.venv_python).encode("utf-8")
         current = {rel: read_bytes(os.path.join(target, rel)) for rel in have} if have is not None else None
         if current == rendered:
             self.step(f"plugin: {target} holds omniclaude {version} (unchanged)")

@@ -1,11 +1,8 @@
-"""What the tracking skills' scripts share: the bootstrap, argument types, common flags, record-and-print.
+"""What the tracking skills' scripts share: argument types, common flags, record-and-print.
 
-Each `skills/<name>/execute.py` is a small typed CLI over `record_and_print`:
+Each `skills/<name>/execute.py` is a small typed CLI over `record_and_print`, run through the plugin's
+interpreter shim `hooks/run` (which picks the interpreter the installer recorded, the one with pydantic):
 
-    bootstrap()         run first: when pydantic is missing here, re-exec the script once under the
-                        interpreter install.sh recorded (the `python` setting, else the `python` file in
-                        the data dir); with none usable, the event is recorded without model validation,
-                        after a one-line warning
     SkillParser         argparse whose errors are one line, `error: --flag: problem`, and exit 2
     text, uuid_text, json_object, json_list, bounded_int, bounded_float, non_negative_int, ...
                         argument types; each rejects bad input with a message that shows the value
@@ -14,7 +11,8 @@ Each `skills/<name>/execute.py` is a small typed CLI over `record_and_print`:
     add_context_flags   --project-path, --project-name, --session-id, --terminal-id [, --correlation-id]
     record_and_print    validates the payload with its model in `omniclaude.events`, records it through
                         the shared logger into the local spool (it never waits on Kafka), prints one JSON
-                        object on stdout and returns the exit code
+                        object on stdout and returns the exit code; under an interpreter without pydantic
+                        the event is recorded without model validation, after a one-line warning
 
 Exit codes: 0 recorded, 1 refused (well-formed but not recordable: the model rejects it or no spool can
 be written; raised inside as `Refused`), 2 usage error. Importing this module loads the standard library
@@ -32,9 +30,7 @@ import sys
 import uuid
 
 from omniclaude import context as _context
-from omniclaude.config import load_settings_or_defaults
 from omniclaude.logger import get_logger
-from omniclaude.paths import resolve_dirs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -47,10 +43,6 @@ EXIT_USAGE = 2
 
 INT32_MAX = 2_147_483_647
 FLOAT_MAX = 1e12
-REEXEC_GUARD = "OMNICLAUDE_SKILL_REEXEC"
-"""Set in the environment of a re-executed script, so that it re-executes at most once."""
-INTERPRETER_RECORD = "python"
-"""The file in omniclaude's data dir where install.sh records the interpreter (first line: its path)."""
 
 EPILOG = """\
 The project, session and terminal are filled in from the environment, as the hooks see them.
@@ -68,85 +60,6 @@ class Refused(Exception):
 
 def _warn(message: str) -> None:
     sys.stderr.write(f"omniclaude: {message}\n")
-
-
-# --- bootstrap ------------------------------------------------------------------------------------------
-
-
-def _executable(path: str | None) -> str | None:
-    if path and os.path.isfile(path) and os.access(path, os.X_OK):
-        return path
-    return None
-
-
-def _read_record(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.readline().strip() or None
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def recorded_interpreter(environ: Mapping[str, str] | None = None) -> str | None:
-    """Returns the interpreter install.sh recorded, found as the capture hook finds it, or None.
-
-    In order: the `python` setting (OMNICLAUDE_PYTHON, or config.env), the record in the data dir
-    (`$OMNICLAUDE_HOME/data/python` when OMNICLAUDE_HOME is set), then the record in the platform's data
-    dir (`${XDG_DATA_HOME:-~/.local/share}/omniclaude/python` on Linux). Only an executable file counts.
-    """
-    settings = load_settings_or_defaults(environ)
-    found = _executable(settings.python)
-    if found:
-        return found
-    env = dict(settings.environ)
-    records = [os.path.join(resolve_dirs(env).data, INTERPRETER_RECORD)]
-    if env.pop("OMNICLAUDE_HOME", None):
-        records.append(os.path.join(resolve_dirs(env).data, INTERPRETER_RECORD))
-    for record in records:
-        found = _executable(_read_record(record))
-        if found:
-            return found
-    return None
-
-
-def pydantic_available() -> bool:
-    """True when this interpreter has pydantic 2 (pydantic and pydantic_core are looked up, not imported)."""
-    from importlib.util import find_spec
-
-    try:
-        return find_spec("pydantic") is not None and find_spec("pydantic_core") is not None
-    except (ImportError, ValueError):
-        return False
-
-
-def bootstrap(argv: list[str] | None = None) -> None:
-    """Makes sure the running script can validate: re-execs it under the recorded interpreter if needed.
-
-    Returns at once when pydantic 2 is importable here. Otherwise replaces this process with
-    `<recorded interpreter> <script> <args>`, unless this process is itself such a re-exec or no
-    interpreter is recorded; then it returns and the event is recorded without model validation.
-    """
-    if pydantic_available():
-        return
-    environ = dict(load_settings_or_defaults().environ)
-    if environ.get(REEXEC_GUARD):
-        return
-    target = recorded_interpreter(environ)
-    if target is None:
-        return
-    args = list(sys.argv if argv is None else argv)
-    command = [target, os.path.abspath(args[0]), *args[1:]]
-    environ[REEXEC_GUARD] = "1"
-    sys.stdout.flush()
-    sys.stderr.flush()
-    if os.name == "nt":  # pragma: no cover - Windows has no exec that keeps the console
-        import subprocess
-
-        sys.exit(subprocess.call(command, env=environ))
-    try:
-        os.execve(target, command, environ)
-    except OSError as exc:
-        _warn(f"cannot run {target} ({exc.strerror}); continuing with {sys.executable}")
 
 
 # --- the parser and argument types ----------------------------------------------------------------------
@@ -381,7 +294,7 @@ def context_overrides(args: ContextArgs) -> dict[str, object]:
 def validate(event_type: str, fields: Mapping[str, object], flags: Mapping[str, str]) -> dict[str, object]:
     """Returns the payload as its model in `omniclaude.events` dumps it; raises Refused naming the flag.
 
-    Without pydantic (see `bootstrap`) the fields are returned as given, after a one-line warning.
+    Without pydantic (a script not run through `hooks/run`) the fields are returned as given, after a one-line warning.
     """
     try:
         from pydantic import ValidationError  # deferred: slow to import, and maybe absent
@@ -390,7 +303,7 @@ def validate(event_type: str, fields: Mapping[str, object], flags: Mapping[str, 
     except ImportError:
         _warn(
             f"pydantic is not available to {sys.executable}; recording without model validation "
-            "(set OMNICLAUDE_PYTHON or rerun install.sh)"
+            "(run it through the plugin's hooks/run, which picks the interpreter the installer recorded)"
         )
         return dict(fields)
     try:

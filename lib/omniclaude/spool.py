@@ -8,7 +8,7 @@ Layout of a spool folder (0700; files 0600):
   forwarder.lock, forwarder.state   held and written by the running forwarder
   forwarder.log, forwarder.log.1    the detached forwarder's log (never read back)
 
-Writers (`Spool.append`) take an exclusive `flock` on the segment for one `write()` of a whole line, so
+Writers (`Spool.append`) take an exclusive lock (`_lock`) on the segment for one `write()` of a whole line, so
 readers never see interleaved lines. A writer killed mid-write can leave a torn tail; the next writer ends
 it with a newline first, so the fragment becomes one unreadable line that the reader skips and counts,
 never a glued pair. A segment is renamed to `.sealed` under its lock before its last bytes are read, and a
@@ -23,12 +23,12 @@ reader skips an unsafe segment (counted in errors.log) and refuses a spool whose
 
 from __future__ import annotations
 
-import fcntl
 import os
 import stat
+import sys
 import time
 
-from omniclaude import _fastjson
+from omniclaude import _fastjson, _lock
 from omniclaude.paths import UnsafePathError, check_dir, ensure_dir, open_private, unsafe_reason
 
 SEGMENT_SUFFIX = ".jsonl"
@@ -128,6 +128,11 @@ def _read_private(path: str, start: int = 0, limit: int = -1) -> bytes:
         return handle.read(limit)
 
 
+def _last_byte(fd: int, size: int) -> bytes:
+    os.lseek(fd, size - 1, os.SEEK_SET)  # not os.pread, which Windows lacks
+    return os.read(fd, 1)
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
@@ -187,7 +192,7 @@ class Spool:
             self._refuse(seq, exc)
             return False
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            _lock.lock(fd)
             st = os.fstat(fd)
             size = st.st_size
             try:
@@ -198,7 +203,7 @@ class Spool:
             if size and size + len(line) > self.segment_bytes:
                 self._create(seq + 1)
                 return False
-            if size and os.pread(fd, 1, size - 1) != b"\n":
+            if size and _last_byte(fd, size) != b"\n":
                 line = b"\n" + line
             _write_all(fd, line)
             return True
@@ -320,13 +325,20 @@ class SpoolReader:
             fd, _st = open_private(path, os.O_RDONLY)
         except (FileNotFoundError, UnsafePathError):
             return
+        target = path[: -len(SEGMENT_SUFFIX)] + SEALED_SUFFIX
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            os.rename(path, path[: -len(SEGMENT_SUFFIX)] + SEALED_SUFFIX)
+            _lock.lock(fd)
+            if sys.platform != "win32":
+                os.rename(path, target)
         except FileNotFoundError:
             pass
         finally:
             os.close(fd)
+        if sys.platform == "win32":  # Windows renames no open file: a writer that has it open makes this fail
+            try:
+                os.rename(path, target)
+            except OSError:
+                pass
 
     def read(self, max_events: int = 5000, max_bytes: int = 4 * 1024 * 1024) -> Batch:
         """Returns up to `max_events` events after the cursor (possibly none)."""

@@ -54,5 +54,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    skillkit.bootstrap()
     sys.exit(main())

@@ -49,5 +49,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    skillkit.bootstrap()
     sys.exit(main())

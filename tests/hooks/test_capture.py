@@ -48,7 +48,7 @@ def test_hooks_json_contract() -> None:
             for hook in group["hooks"]:
                 assert hook["type"] == "command"
                 assert isinstance(hook["timeout"], int) and 0 < hook["timeout"] <= 30
-                assert hook["command"] == f'"${{CLAUDE_PLUGIN_ROOT}}/hooks/capture" {event}'
+                assert hook["command"] == f'"${{CLAUDE_PLUGIN_ROOT}}/hooks/run" hooks/capture.py {event}'
 
 
 def test_every_fixture_payload_lands_in_the_spool(home: Path) -> None:

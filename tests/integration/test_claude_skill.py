@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.claude
 def test_an_agent_records_an_execution_through_the_skill(claude_session: ClaudeSession, tmp_path: Path) -> None:
-    script = f"python3 {ROOT}/skills/log-execution/execute.py"
+    script = f"{ROOT}/hooks/run skills/log-execution/execute.py"  # as SKILL.md's allowed-tools names it
     claude_session.api.add(
         "SKILL-RUN",
         tool("Skill", skill="omniclaude:log-execution"),
@@ -33,7 +33,7 @@ def test_an_agent_records_an_execution_through_the_skill(claude_session: ClaudeS
     assert "log-execution" in str(skill_result["content"])
     assert not bash_result.get("is_error"), bash_result
     loaded = str(request.messages)
-    assert f"{ROOT}/skills/log-execution/execute.py --help" in loaded  # ${CLAUDE_PLUGIN_ROOT} was substituted
+    assert f"{script} --help" in loaded  # ${CLAUDE_PLUGIN_ROOT} was substituted
 
     segments = sorted((home / "state" / "spool").glob("*.jsonl"))
     lines = [line for path in segments for line in path.read_bytes().splitlines()]

@@ -38,7 +38,9 @@ from omniclaude.doctor import (
     check_plugin,
     check_spool,
     check_usage,
+    exec_hook,
     format_check,
+    hooks_python,
     list_plugins,
     run_checks,
 )
@@ -110,33 +112,57 @@ def record(tmp_path: Path, python: str) -> None:
 
 def test_interpreter_recorded_and_runnable_is_ok(tmp_path: Path) -> None:
     record(tmp_path, sys.executable)
-    check = check_interpreter(settings_in(tmp_path))
+    check = check_interpreter(settings_in(tmp_path), str(REPO_ROOT))
     assert check.status == OK
     assert f"hooks run {sys.executable} (Python {sys.version_info.major}.{sys.version_info.minor}" in check.detail
 
 
+def test_interpreter_is_what_the_shim_picks(tmp_path: Path) -> None:
+    record(tmp_path, sys.executable)
+    settings = settings_in(tmp_path)
+    shim = subprocess.run(["sh", str(REPO_ROOT / "hooks" / "run"), "--which"], env=settings.environ,
+                          capture_output=True, text=True, check=True)
+    assert hooks_python(str(REPO_ROOT), settings) == ([shim.stdout.strip()], f"{REPO_ROOT}/hooks/run --which")
+
+
 def test_interpreter_not_recorded_warns(tmp_path: Path) -> None:
-    check = check_interpreter(settings_in(tmp_path))
+    check = check_interpreter(settings_in(tmp_path), str(REPO_ROOT))
     assert check.status == WARN
-    assert check.fix == "run install.sh"
+    assert "found on PATH, no interpreter is recorded" in check.detail
 
 
-def test_interpreter_recorded_but_missing_fails(tmp_path: Path) -> None:
-    record(tmp_path, str(tmp_path / "gone" / "python"))
+def test_interpreter_without_a_plugin_root_warns(tmp_path: Path) -> None:
     check = check_interpreter(settings_in(tmp_path))
-    assert check.status == FAIL
-    assert "missing or not executable" in check.detail
+    assert (check.status, check.detail) == (WARN, "cannot tell which Python the hooks run: the plugin root is unknown")
+
+
+def test_interpreter_recorded_but_missing_is_passed_over(tmp_path: Path) -> None:
+    record(tmp_path, str(tmp_path / "gone" / "python"))
+    check = check_interpreter(settings_in(tmp_path), str(REPO_ROOT))
+    assert check.status == WARN  # the shim falls back to python3 from PATH, as the hooks do
 
 
 def test_interpreter_too_old_or_broken_fails(tmp_path: Path) -> None:
     fake = tmp_path / "python"
     fake.write_text("#!/bin/sh\necho 3.8.10\n")
     fake.chmod(0o755)
-    check = check_interpreter(settings_in(tmp_path, python=str(fake)))  # OMNICLAUDE_PYTHON wins
+    settings = settings_in(tmp_path)
+    settings.environ["OMNICLAUDE_PYTHON"] = str(fake)  # type: ignore[index]
+    check = check_interpreter(settings, str(REPO_ROOT))
     assert check.status == FAIL
     assert "is Python 3.8.10; omniclaude needs >= 3.10" in check.detail
     fake.write_text("#!/bin/sh\nexit 1\n")
-    assert "does not run" in check_interpreter(settings_in(tmp_path, python=str(fake))).detail
+    assert "does not run" in check_interpreter(settings, str(REPO_ROOT)).detail
+
+
+def test_an_exec_form_hook_names_its_interpreter(tmp_path: Path) -> None:
+    root = tmp_path / "plugin"
+    (root / "hooks").mkdir(parents=True)
+    args = ["-I", "-S", "${CLAUDE_PLUGIN_ROOT}/hooks/capture.py"]
+    hook = {"type": "command", "command": sys.executable, "args": args}
+    (root / "hooks" / "hooks.json").write_text(json.dumps({"hooks": {"Stop": [{"hooks": [hook]}]}}))
+    assert hooks_python(str(root), settings_in(tmp_path)) == ([sys.executable], str(root / "hooks" / "hooks.json"))
+    assert exec_hook(str(root)) == [sys.executable, "-I", "-S", f"{root}/hooks/capture.py"]
 
 
 # -- spool ------------------------------------------------------------------------------------------------

@@ -140,7 +140,7 @@ def test_build_plugin_is_idempotent_and_versions_each_change(tmp_path: Path) -> 
     plugin = Path(run.where.plugin)
     version = json.loads((plugin / ".claude-plugin" / "plugin.json").read_text())["version"]
     assert version == plugin_version(str(repo), plugin_files(str(repo)))
-    assert os.access(plugin / "hooks" / "capture", os.X_OK)
+    assert os.access(plugin / "hooks" / "run", os.X_OK)
     assert not (plugin / "lib" / "omniclaude" / "__pycache__").exists()
     assert run.build_plugin() is False
     (repo / "hooks" / "capture.py").write_text("# edited\n")

@@ -1,11 +1,10 @@
-"""omniclaude.skillkit: argument types, the one-line parser, context overrides, validation, the bootstrap."""
+"""omniclaude.skillkit: argument types, the one-line parser, context overrides, validation."""
 
 from __future__ import annotations
 
 import argparse
 import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,6 @@ from typing import Any
 import pytest
 from omniclaude import skillkit
 from omniclaude.skillkit import (
-    REEXEC_GUARD,
     ContextArgs,
     Refused,
     SkillParser,
@@ -281,128 +279,3 @@ def test_importing_skillkit_loads_no_pydantic() -> None:
     code = "import sys, omniclaude.skillkit; print('pydantic' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
-
-
-# --- the recorded interpreter and the bootstrap ---------------------------------------------------------
-
-
-def _executable(path: Path) -> str:
-    path.write_text("#!/bin/sh\n")
-    path.chmod(0o755)
-    return str(path)
-
-
-def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    return {"HOME": str(tmp_path / "user"), **extra}
-
-
-def test_the_python_setting_comes_first(tmp_path: Path) -> None:
-    python = _executable(tmp_path / "py")
-    assert skillkit.recorded_interpreter(_env(tmp_path, OMNICLAUDE_PYTHON=python)) == python
-
-
-def test_the_record_in_omniclaude_home(tmp_path: Path) -> None:
-    python = _executable(tmp_path / "py")
-    (tmp_path / "oc" / "data").mkdir(parents=True)
-    (tmp_path / "oc" / "data" / "python").write_text(f"{python}\nignored\n")
-    assert skillkit.recorded_interpreter(_env(tmp_path, OMNICLAUDE_HOME=str(tmp_path / "oc"))) == python
-
-
-@pytest.mark.skipif(sys.platform != "linux", reason="the XDG data dir is Linux's")
-def test_the_platform_record_when_omniclaude_home_has_none(tmp_path: Path) -> None:
-    python = _executable(tmp_path / "py")
-    record = tmp_path / "xdg" / "omniclaude" / "python"
-    record.parent.mkdir(parents=True)
-    record.write_text(python)
-    env = _env(tmp_path, OMNICLAUDE_HOME=str(tmp_path / "oc"), XDG_DATA_HOME=str(tmp_path / "xdg"))
-    assert skillkit.recorded_interpreter(env) == python
-
-
-@pytest.mark.parametrize("content", ["", "\n", "/no/such/python\n", "NOT-EXECUTABLE"])
-def test_unusable_records_are_ignored(tmp_path: Path, content: str) -> None:
-    (tmp_path / "oc" / "data").mkdir(parents=True)
-    (tmp_path / "not-executable").write_text("")
-    content = content.replace("NOT-EXECUTABLE", str(tmp_path / "not-executable"))
-    (tmp_path / "oc" / "data" / "python").write_text(content)
-    env = _env(tmp_path, OMNICLAUDE_HOME=str(tmp_path / "oc"), OMNICLAUDE_PYTHON=str(tmp_path / "missing"))
-    assert skillkit.recorded_interpreter(env) is None
-
-
-class _Exec:
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, list[str], dict[str, str]]] = []
-
-    def __call__(self, path: str, argv: list[str], env: dict[str, str]) -> None:
-        self.calls.append((path, argv, env))
-
-
-@pytest.fixture
-def fake_exec(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> _Exec:
-    fake = _Exec()
-    monkeypatch.setattr(os, "execve", fake)
-    for key in list(os.environ):
-        if key.startswith(("OMNICLAUDE_", "XDG_")):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("HOME", str(tmp_path / "user"))
-    return fake
-
-
-def test_bootstrap_does_nothing_when_pydantic_is_here(fake_exec: _Exec) -> None:
-    skillkit.bootstrap(["script.py"])
-    assert fake_exec.calls == []
-
-
-def test_bootstrap_re_execs_under_the_recorded_interpreter(
-    fake_exec: _Exec, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    python = _executable(tmp_path / "py")
-    monkeypatch.setenv("OMNICLAUDE_PYTHON", python)
-    monkeypatch.setattr(skillkit, "pydantic_available", lambda: False)
-    monkeypatch.chdir(tmp_path)
-    skillkit.bootstrap(["skills/x/execute.py", "--a", "1"])
-    [(path, argv, env)] = fake_exec.calls
-    assert path == python
-    assert argv == [python, str(tmp_path / "skills" / "x" / "execute.py"), "--a", "1"]
-    assert env[REEXEC_GUARD] == "1" and env["OMNICLAUDE_PYTHON"] == python
-
-
-def test_bootstrap_re_execs_at_most_once(fake_exec: _Exec, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("OMNICLAUDE_PYTHON", _executable(tmp_path / "py"))
-    monkeypatch.setenv(REEXEC_GUARD, "1")
-    monkeypatch.setattr(skillkit, "pydantic_available", lambda: False)
-    skillkit.bootstrap(["execute.py"])
-    assert fake_exec.calls == []
-
-
-def test_bootstrap_without_a_recorded_interpreter_carries_on(
-    fake_exec: _Exec, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(skillkit, "pydantic_available", lambda: False)
-    skillkit.bootstrap(["execute.py"])
-    assert fake_exec.calls == []
-
-
-def test_bootstrap_carries_on_when_exec_fails(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    def failing(path: str, argv: list[str], env: dict[str, str]) -> None:
-        raise OSError(8, "Exec format error")
-
-    monkeypatch.setattr(os, "execve", failing)
-    monkeypatch.setenv("OMNICLAUDE_PYTHON", _executable(tmp_path / "py"))
-    monkeypatch.setattr(skillkit, "pydantic_available", lambda: False)
-    skillkit.bootstrap(["execute.py"])
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Exec format error" in err
-
-
-def test_pydantic_is_found_here() -> None:
-    assert skillkit.pydantic_available()
-
-
-def test_pydantic_1_does_not_count(monkeypatch: pytest.MonkeyPatch) -> None:
-    import importlib.util
-
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "pydantic_core" else real(name))
-    assert not skillkit.pydantic_available()

@@ -125,7 +125,7 @@ def test_the_real_hook_drops_and_counts_when_the_fallback_is_planted(place: Path
         "HOME": str(place), "OMNICLAUDE_HOME": str(place / "home"), "TMPDIR": str(place / "tmp"),
     }
     hook = subprocess.run(
-        ["sh", "-c", '"${CLAUDE_PLUGIN_ROOT}/hooks/capture" UserPromptSubmit'], input=b'{"prompt": "hi"}',
+        ["sh", "-c", '"${CLAUDE_PLUGIN_ROOT}/hooks/run" hooks/capture.py UserPromptSubmit'], input=b'{"prompt": "hi"}',
         env=env, cwd=place, capture_output=True, timeout=60,
     )
     assert hook.returncode == 0 and hook.stdout == b""

@@ -20,8 +20,11 @@ PLUGIN_ROOT = "${CLAUDE_PLUGIN_ROOT}"
 FENCE = re.compile(r"```bash\n(.*?)```", re.DOTALL)
 
 
+SHIM = f"{PLUGIN_ROOT}/hooks/run"
+
+
 def _command(name: str) -> str:
-    return f"python3 {PLUGIN_ROOT}/skills/{name}/execute.py"
+    return f"{SHIM} skills/{name}/execute.py"
 
 
 def _split(name: str) -> tuple[dict[str, str], str]:
@@ -69,20 +72,21 @@ def test_body_points_to_help_and_stays_short(name: str) -> None:
 @pytest.mark.parametrize("name", SKILL_NAMES)
 def test_every_command_in_the_body_is_covered_by_allowed_tools(name: str) -> None:
     _fields, body = _split(name)
-    for mention in re.findall(r"python3 \S+", body):
-        assert mention == f"python3 {PLUGIN_ROOT}/skills/{name}/execute.py", mention
+    assert "python3" not in body  # every run goes through the shim, which picks the interpreter
+    for mention in re.findall(re.escape(SHIM) + r" \S+", body):
+        assert mention == _command(name), mention
 
 
 @pytest.mark.parametrize("name", SKILL_NAMES)
 def test_the_worked_examples_run(skill_env: Where, capsys: pytest.CaptureFixture[str], name: str) -> None:
     _fields, body = _split(name)
     commands = [
-        line for block in FENCE.findall(body) for line in block.splitlines() if line.startswith("python3 ")
+        line for block in FENCE.findall(body) for line in block.splitlines() if line.startswith(f"{SHIM} ")
     ]
     assert commands, "SKILL.md has no worked example"
     for line in commands:
         argv = shlex.split(line)
-        assert argv[:2] == ["python3", f"{PLUGIN_ROOT}/skills/{name}/execute.py"]
+        assert argv[:2] == [SHIM, f"skills/{name}/execute.py"]
         assert load(name).main(argv[2:]) == 0, capsys.readouterr().err
     assert len(spool_events(skill_env.home)) == len(commands)
 
@@ -99,5 +103,4 @@ def test_scripts_reach_the_plugin_lib_with_one_path_line() -> None:
     for name in SKILL_NAMES:
         source = (SKILLS_DIR / name / "execute.py").read_text(encoding="utf-8")
         assert source.count("sys.path") == 1 and line in source
-        assert "skillkit.bootstrap()" in source
         assert Path(SKILLS_DIR / name / "execute.py").read_text().startswith("#!/usr/bin/env python3\n")

@@ -35,14 +35,18 @@ class ForwardArgs(argparse.Namespace):
 
 
 def install_stop_handlers(forwarder: Forwarder) -> None:
-    """SIGTERM and SIGINT ask the forwarder to stop; a second one exits at once."""
+    """SIGTERM and SIGINT (and SIGBREAK, Ctrl+Break, on Windows) ask the forwarder to stop; a second one
+    exits at once."""
 
     def handler(signum: int, frame: FrameType | None) -> None:
         if forwarder.stop_requested:
             os._exit(128 + signum)
         forwarder.request_stop()
 
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    signums = [signal.SIGTERM, signal.SIGINT]
+    if sys.platform == "win32":
+        signums.append(signal.SIGBREAK)
+    for signum in signums:
         signal.signal(signum, handler)
 
 

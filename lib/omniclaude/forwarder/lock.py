@@ -1,4 +1,4 @@
-"""The forwarder's lock: an exclusive `flock` on `<spool>/forwarder.lock`, held for the forwarder's life.
+"""The forwarder's lock: an exclusive lock (`omniclaude._lock`) on `<spool>/forwarder.lock`, held for life.
 
 `omniclaude.launcher` probes the same lock without blocking to learn whether a forwarder runs. A probe
 holds the lock for microseconds, so a failed attempt is retried a few times before concluding that
@@ -7,10 +7,10 @@ another forwarder owns the spool. The kernel drops the lock when the process die
 
 from __future__ import annotations
 
-import fcntl
 import os
 import time
 
+from omniclaude import _lock
 from omniclaude.launcher import LOCK_NAME
 from omniclaude.paths import open_private
 
@@ -41,16 +41,15 @@ class SpoolLock:
         fd, _st = open_private(self.path, os.O_RDWR | os.O_CREAT)
         for attempt in range(_ATTEMPTS):
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if attempt + 1 < _ATTEMPTS:
-                    time.sleep(_PAUSE_SECONDS)
-                continue
+                taken = _lock.try_lock(fd)
             except OSError:
                 os.close(fd)
                 raise
-            self._fd = fd
-            return True
+            if taken:
+                self._fd = fd
+                return True
+            if attempt + 1 < _ATTEMPTS:
+                time.sleep(_PAUSE_SECONDS)
         os.close(fd)
         return False
 

@@ -241,7 +241,8 @@ class UsageCollector:
             return 0
         try:
             # Non-blocking, so that a FIFO in place of a transcript cannot hang the forwarder.
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_NONBLOCK", 0))
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+                         | getattr(os, "O_NONBLOCK", 0))
         except FileNotFoundError:
             files.pop(path, None)  # deleted by Claude Code's cleanup: nothing more will come
             note_problem(state, "missing_files", f"transcript not found: {path}")

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from omniclaude import _lock
 from omniclaude.envelope import iso_timestamp
 from omniclaude.paths import ensure_dir, open_private
 
@@ -99,12 +100,7 @@ def locked(state_dir: str) -> Iterator[None]:
     ensure_dir(state_dir)
     fd, _st = open_private(os.path.join(state_dir, LOCK_NAME), os.O_RDWR | os.O_CREAT)
     try:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - Windows: one forwarder per user in practice
-            yield
-            return
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        _lock.lock(fd)
         yield
     finally:
         os.close(fd)

@@ -46,7 +46,7 @@ def _chunks(cases: list[Case], limit: int) -> Iterator[list[Case]]:
 def _run_hook(event: str, stdin: bytes, home: Path) -> None:
     env = {"PATH": os.environ["PATH"], "OMNICLAUDE_HOME": str(home), "HOME": str(home),
            "CLAUDE_PLUGIN_ROOT": str(ROOT), "OMNICLAUDE_PYTHON": sys.executable}  # fmt: skip
-    command = f'"{ROOT}/hooks/capture" {event}'
+    command = f'"{ROOT}/hooks/run" hooks/capture.py {event}'
     result = subprocess.run(["sh", "-c", command], input=stdin, env=env, capture_output=True, timeout=60)
     assert result.returncode == 0 and result.stdout == b"" and result.stderr == b"", result.stderr
 
