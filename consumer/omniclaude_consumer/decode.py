@@ -6,8 +6,12 @@ The common path is one call into pydantic's Rust parser and validator (`FAST`: t
 `omniclaude.events`, one per event type, told apart by `event_type`), which parses and validates in one
 pass. A message that fails it is given to the canonical `Envelope.parse_json`, the definition of a valid
 event: what it accepts is accepted, and its error is examined, step by step, to name the reason (not
-UTF-8, not JSON, not an object, wrong schema version, unknown event type, invalid). A test pins the two
-paths to the same results.
+UTF-8, not JSON, not an object, wrong schema version, unknown event type, invalid, too deep). A test pins
+the two paths to the same results.
+
+`decode_row` is the step the loop calls: `decode`, then `rows.to_row`. Whatever one message makes them
+raise (RecursionError, MemoryError, any bug a strange value trips) becomes a `PermanentError` of that
+message (`TooDeep`, `Undecodable`), so one message can only ever be dead-lettered, never end the consumer.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from pydantic import Field, TypeAdapter, ValidationError, create_model
 
 from omniclaude_consumer.errors import (
     EmptyMessage,
+    TooDeep,
+    Undecodable,
     InvalidEvent,
     MessageTooLarge,
     NotAnObject,
@@ -34,8 +40,10 @@ from omniclaude_consumer.errors import (
     UnsupportedSchema,
 )
 from omniclaude_consumer.message import Message
+from omniclaude_consumer.rows import Row, to_row
 
 MAX_ERRORS_SHOWN = 5
+_TOO_DEEP = "the message value nests objects or arrays too deeply to be parsed"
 
 
 def _typed_envelopes() -> TypeAdapter[Envelope]:
@@ -82,14 +90,37 @@ def decode(message: Message, *, topic_prefix: str, max_bytes: int) -> Envelope:
     return envelope
 
 
+def decode_row(message: Message, *, topic_prefix: str, max_bytes: int) -> Row:
+    """Returns the table row of one message; raises only `PermanentError` subclasses (see the docstring)."""
+    try:
+        return to_row(decode(message, topic_prefix=topic_prefix, max_bytes=max_bytes))
+    except PermanentError:
+        raise
+    except RecursionError:
+        raise TooDeep(_TOO_DEEP) from None
+    except Exception as exc:  # MemoryError and anything unforeseen: a property of this message
+        raise Undecodable(f"{type(exc).__name__} while decoding: {_safe_text(exc)}") from None
+
+
+def _safe_text(exc: BaseException) -> str:
+    try:
+        return str(exc)[:500]
+    except Exception:
+        return "(no description)"
+
+
 def _explain(value: bytes, exc: Exception) -> PermanentError:
     """Names why `value` failed `Envelope.parse_json` with `exc` (the slow path: failures only)."""
     try:
         text = value.decode("utf-8")
     except UnicodeDecodeError as err:
         return NotUtf8(f"the message value is not UTF-8: {err.reason} at byte {err.start}")
+    if "recursion limit exceeded" in str(exc):
+        return TooDeep(_TOO_DEEP)
     try:
         data = json.loads(text)
+    except RecursionError:
+        return TooDeep(_TOO_DEEP)
     except ValueError as err:
         return NotJson(f"the message value is not JSON: {err}")
     if not isinstance(data, dict):

@@ -14,6 +14,9 @@ Tree::
     │   ├── UnknownEvent          event_type has no model (reason "unknown_event_type")
     │   ├── InvalidEvent          the envelope or payload fails validation (reason "invalid")
     │   ├── UnexpectedTopic       the event arrived on a topic that is not its own (reason "unexpected_topic")
+    │   ├── TooDeep               the JSON nests deeper than the parsers allow (reason "too_deep")
+    │   ├── Undecodable           decoding or mapping the message raised anything else, e.g. MemoryError
+    │   │                         (reason "undecodable"): a property of the message, never a crash
     │   └── RowRejected           PostgreSQL refused the row for its content: SQLSTATE classes 22 (data
     │                             exception: NUL character, value out of range, bad text representation),
     │                             23 (integrity: check violation, ...) and 54 (program limit, e.g. an index
@@ -106,6 +109,18 @@ class UnexpectedTopic(PermanentError):
     reason = "unexpected_topic"
 
 
+class TooDeep(PermanentError):
+    """The message value nests objects or arrays deeper than the parsers allow."""
+
+    reason = "too_deep"
+
+
+class Undecodable(PermanentError):
+    """Decoding or mapping the message failed in an unforeseen way (the message names the exception)."""
+
+    reason = "undecodable"
+
+
 class RowRejected(PermanentError):
     """PostgreSQL rejected the row for its content (SQLSTATE class 22, 23 or 54)."""
 
@@ -159,6 +174,8 @@ PERMANENT_REASONS: tuple[str, ...] = tuple(
         UnknownEvent,
         InvalidEvent,
         UnexpectedTopic,
+        TooDeep,
+        Undecodable,
         RowRejected,
     )
 )

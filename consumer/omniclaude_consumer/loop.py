@@ -2,7 +2,7 @@
 
 Each batch (the messages of one poll) goes through these steps, in this order; commit is always last:
 
-1. decode and validate every message (`decode.decode`, `rows.to_row`); a `PermanentError` makes it a dead
+1. decode and validate every message (`decode.decode_row`); a `PermanentError` makes it a dead
    letter, the valid ones are grouped by table;
 2. the dead-letter limit is checked before anything is written (`dlq.DeadLetterLimit`);
 3. every table's rows are written in one database transaction (`writer.Writer.write`); rows the database
@@ -42,7 +42,7 @@ from types import FrameType
 from typing import Any, TypeVar
 
 from omniclaude_consumer.commit import OffsetTracker
-from omniclaude_consumer.decode import decode
+from omniclaude_consumer.decode import decode_row
 from omniclaude_consumer.dlq import DeadLetter, DeadLetterLimit, DeadLetterProducer
 from omniclaude_consumer.errors import (
     DatabaseUnavailable,
@@ -53,7 +53,6 @@ from omniclaude_consumer.errors import (
 )
 from omniclaude_consumer.health import ConsumerState
 from omniclaude_consumer.message import Message, Partition
-from omniclaude_consumer.rows import to_row
 from omniclaude_consumer.source import CommitLost, Source
 from omniclaude_consumer.writer import Pending, Writer
 
@@ -242,7 +241,7 @@ class Loop:
         batch = Batch(messages, self._clock())
         for message in messages:
             try:
-                row = to_row(decode(message, topic_prefix=self._prefix, max_bytes=self._max_bytes))
+                row = decode_row(message, topic_prefix=self._prefix, max_bytes=self._max_bytes)
             except PermanentError as exc:
                 batch.letters.append(DeadLetter(message, exc))
                 continue

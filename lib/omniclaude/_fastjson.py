@@ -4,15 +4,22 @@ Importing `json` pulls in `re`, `enum` and `collections` (about 6 ms at interpre
 hook's budget). This module drives the same C accelerator (`_json`) that `json` uses, and falls back to
 `json` where the accelerator is missing. `loads` and `dumps` match `json.loads` and
 `json.dumps(obj, ensure_ascii=False, separators=(",", ":"))` on JSON data; a test pins them together.
+
+Depth: `MAX_DEPTH` is the deepest nesting of objects and arrays that omniclaude carries in a hook input
+or an event payload (the hook records deeper input as a string preview with an `error`). `EVENT_MAX_DEPTH`
+adds the envelope's own levels (`payload.input`), the bound every reader of spool lines and Kafka values
+applies. `exceeds_depth` checks it without recursion, so it is safe on any parsed value.
 """
 
 from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
 _WHITESPACE = " \t\n\r"
+MAX_DEPTH = 64
+EVENT_MAX_DEPTH = MAX_DEPTH + 4
 
 
 class _ScannerContext:
@@ -73,3 +80,27 @@ def dumps(value: object) -> str:
 
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return "".join(_encode(value, 0))
+
+
+def exceeds_depth(value: object, limit: int = MAX_DEPTH) -> bool:
+    """True when objects and arrays nest more than `limit` levels deep in `value` (a scalar is level 0).
+
+    Iterative and cheap: it visits containers only, never the characters of a string.
+    """
+    stack: list[tuple[object, int]] = [(value, 0)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, depth = pop()
+        if isinstance(node, dict):
+            children: Iterable[object] = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        depth += 1
+        if depth > limit:
+            return True
+        for child in children:
+            if isinstance(child, (dict, list)):
+                push((child, depth))
+    return False

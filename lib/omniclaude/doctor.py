@@ -32,7 +32,7 @@ from omniclaude.config import SECRETS_FILE, Settings, config_paths, env_name
 from omniclaude.logger import spool_safety, unspooled_path
 from omniclaude.masking import configured_secrets, mask_url, scrub
 from omniclaude.plugin_folder import MARKETPLACE, PLUGIN_ID, PLUGIN_NAME
-from omniclaude.spool import SpoolReader, list_segments
+from omniclaude.spool import QUARANTINE_NAME, SpoolReader, list_segments, quarantined_lines
 
 Status = Literal["ok", "warn", "fail"]
 OK: Status = "ok"
@@ -250,6 +250,11 @@ def _primary_spool(settings: Settings, spool: str) -> Check:
     waiting = f"{events} event(s) pending ({size} bytes)"
     if events and not settings.kafka_configured:
         waiting += ", kept until Kafka is configured"
+    quarantine = os.path.join(spool, QUARANTINE_NAME)
+    held = quarantined_lines(spool)
+    if held:
+        return Check("spool", WARN, f"{spool}: {waiting}; {held} unreadable line(s) quarantined in {quarantine}",
+                     f"errors.log in {spool} says why each was skipped; delete {QUARANTINE_NAME} once looked at")
     return Check("spool", OK, f"{spool}: {waiting}")
 
 
@@ -313,7 +318,7 @@ def list_plugins(claude: str, environ: Mapping[str, str] | None = None) -> Plugi
     if done.returncode == 0:
         try:
             parsed = json.loads(done.stdout)
-        except ValueError:
+        except Exception:  # not JSON, or too deep to parse: fall back to the text listing
             parsed = None
         if isinstance(parsed, list):
             return PluginListing([entry for entry in parsed if isinstance(entry, dict)])
@@ -435,7 +440,7 @@ def check_hook_latency(plugin_root: str | None, settings: Settings, runs: int = 
                      "run `omniclaude doctor --plugin-root /path/to/omniclaude`")
     try:
         command = hook_command(plugin_root)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         return Check("hook", FAIL, f"cannot read {plugin_root}/hooks/hooks.json: {exc}",
                      "restore hooks/hooks.json in the checkout")
     python, _source = hooks_python(plugin_root, settings)
@@ -576,7 +581,7 @@ def check_consumer(settings: Settings, timeout: float = HEALTH_TIMEOUT_S) -> Che
     summary = response.text.strip()
     try:
         body = response.json()
-    except ValueError:
+    except Exception:  # any bytes may come back: not JSON, too deep to parse
         body = None
     if isinstance(body, dict) and "status" in body:
         summary = f"status {body['status']}"

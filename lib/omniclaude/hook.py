@@ -1,9 +1,11 @@
 """The capture hook: turns one Claude Code hook firing into a `claude_hook` event in the spool.
 
 Contract: reads all of stdin, records one event, prints nothing on stdout, returns 0 whatever happens
-(empty or invalid input, invalid UTF-8, huge input, an unwritable disk). Input that is not a JSON object is
-still recorded, with an `error` and the start of the raw text; an event that cannot be written at all is
-reported on stderr. Standard library only: no pydantic, no Kafka, no network.
+(empty or invalid input, invalid UTF-8, huge input, an unwritable disk). Input that is not a JSON object, or
+that nests objects and arrays deeper than `_fastjson.MAX_DEPTH` (64) levels, is still recorded, with an
+`error` and the start of the raw text (`raw`); of a too-deep object only the top-level scalars (session id,
+event name, tool name, ...) are kept as `input`, so every event in the spool is shallow. An event that
+cannot be written at all is reported on stderr. Standard library only: no pydantic, no Kafka, no network.
 """
 
 from __future__ import annotations
@@ -36,12 +38,18 @@ def parse_input(data: bytes) -> tuple[dict[str, object], str | None, str | None]
         return {}, f"input is not UTF-8 ({exc.reason} at byte {exc.start})", preview
     if not text.strip():
         return {}, "empty input", None
+    too_deep = f"input is nested deeper than {_fastjson.MAX_DEPTH} levels"
     try:
         value = _fastjson.loads(text)
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        return {}, too_deep, _preview(text)
+    except (ValueError, MemoryError) as exc:
         return {}, f"input is not JSON: {str(exc)[:200]}", _preview(text)
     if not isinstance(value, dict):
         return {}, f"input is JSON {type(value).__name__}, not an object", _preview(text)
+    if _fastjson.exceeds_depth(value):
+        scalars = {key: item for key, item in value.items() if not isinstance(item, (dict, list))}
+        return scalars, too_deep, _preview(text)
     return value, None, None
 
 

@@ -5,6 +5,7 @@ Layout of a spool folder (0700; files 0600):
   NNNNNNNNNNNNNNNNNNNN.sealed  a segment the reader closed to writers; deleted once shipped
   cursor                       "<segment> <offset>": what the reader has shipped (written atomically)
   dropped.log, errors.log      one line per event dropped by the cap, per line skipped as unreadable
+  quarantine.jsonl             the unreadable lines themselves, as they were (capped at QUARANTINE_MAX_BYTES)
   forwarder.lock, forwarder.state   held and written by the running forwarder
   forwarder.log, forwarder.log.1    the detached forwarder's log (never read back)
 
@@ -38,6 +39,8 @@ _MAX_SEGMENT_BYTES = 8 * 1024 * 1024
 _MIN_SEGMENT_BYTES = 64 * 1024
 _FILE_MODE = 0o600
 FORWARDER_LOG = "forwarder.log"
+QUARANTINE_NAME = "quarantine.jsonl"
+QUARANTINE_MAX_BYTES = 64 * 1024 * 1024
 
 
 class SpoolError(OSError):
@@ -279,8 +282,11 @@ class SpoolReader:
 
     `read()` returns the next events after the cursor; `commit(batch.end)` records them as shipped and
     deletes finished segments. Nothing is consumed until it is committed, so a crash re-reads at most
-    the uncommitted batch. Unreadable lines (torn, not JSON, not an object with an event_id) are skipped
-    and counted in errors.log. Raises OSError when the spool cannot be read.
+    the uncommitted batch. Unreadable lines (torn, not UTF-8, not JSON, not an object with an event_id,
+    nested deeper than `_fastjson.EVENT_MAX_DEPTH`, or anything else parsing them raises, RecursionError
+    and MemoryError included) are skipped: counted in errors.log (one line each: segment, offset, why)
+    and copied as they were to quarantine.jsonl while it is under `QUARANTINE_MAX_BYTES`. Raises OSError
+    when the spool cannot be read.
     """
 
     def __init__(self, directory: str) -> None:
@@ -392,17 +398,32 @@ class SpoolReader:
             start = stop + 1
             if not raw.strip():
                 continue
-            try:
-                event = _fastjson.loads(raw.decode("utf-8"))
-                if not isinstance(event, dict) or not isinstance(event.get("event_id"), str):
-                    raise ValueError("not an event")
-            except ValueError as exc:
-                skipped += 1
-                where = str(offset + start - len(raw) - 1)
-                append_log(errors, ["unreadable-line", _segment_name(seq), where, str(exc)[:200]])
+            problem = _event_or_problem(raw)
+            if isinstance(problem, dict):
+                events.append(problem)
                 continue
-            events.append(event)
+            skipped += 1
+            where = str(offset + start - len(raw) - 1)
+            append_log(errors, ["unreadable-line", _segment_name(seq), where, problem])
+            self._quarantine(raw)
         return Batch(events, Position(seq, offset + min(start, len(data))), skipped)
+
+    def _quarantine(self, raw: bytes) -> None:
+        """Keeps an unreadable line in quarantine.jsonl, best effort (errors.log has counted it already)."""
+        path = os.path.join(self.directory, QUARANTINE_NAME)
+        try:
+            try:
+                if os.path.getsize(path) + len(raw) > QUARANTINE_MAX_BYTES:
+                    return
+            except FileNotFoundError:
+                pass
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, _FILE_MODE)
+            try:
+                _write_all(fd, raw + b"\n")
+            finally:
+                os.close(fd)
+        except OSError:
+            return
 
     def _finish(self, seq: int, sealed_path: str) -> None:
         _unlink_quietly(sealed_path)
@@ -433,7 +454,8 @@ class SpoolReader:
 
     def stats(self) -> dict[str, object]:
         """What waits in the spool, for `status`: pending events and bytes, the age in seconds of the oldest
-        pending event (None when none or unknown), events dropped by the cap, lines skipped as unreadable.
+        pending event (None when none or unknown), events dropped by the cap, lines skipped as unreadable,
+        and those of them kept in quarantine.jsonl.
         Raises OSError when the spool cannot be read."""
         events, size, first = self.pending()
         return {
@@ -442,6 +464,7 @@ class SpoolReader:
             "oldest_pending_age_s": _age(first),
             "dropped_events": _log_total(os.path.join(self.directory, "dropped.log"), 1),
             "unreadable_lines": _log_total(os.path.join(self.directory, "errors.log"), None, "unreadable-line"),
+            "quarantined_lines": quarantined_lines(self.directory),
         }
 
     def tail(self, count: int) -> list[str]:
@@ -451,8 +474,8 @@ class SpoolReader:
             return lines
         for _seq, path, _sealed in list_segments(self.directory):
             try:
-                with open(path, encoding="utf-8", errors="replace") as handle:
-                    for line in handle:
+                with open(path, encoding="utf-8", errors="replace", newline="\n") as handle:
+                    for line in handle:  # split at "\n" only: a stray "\r" is part of its line
                         if line.endswith("\n") and line.strip():
                             lines.append(line.rstrip("\n"))
                             del lines[:-count]
@@ -473,7 +496,7 @@ def _age(line: str | None) -> float | None:
         if not isinstance(occurred, str):
             return None
         return round(time.time() - datetime.fromisoformat(occurred.replace("Z", "+00:00")).timestamp(), 3)
-    except (ValueError, KeyError, TypeError):
+    except Exception:  # any bytes may sit in the spool: not JSON, too deep (RecursionError), wrong types
         return None
 
 
@@ -496,6 +519,35 @@ def _log_total(path: str, column: int | None, kind: str | None = None) -> int:
     except OSError:
         pass
     return total
+
+
+def quarantined_lines(directory: str) -> int:
+    """Returns how many unreadable lines quarantine.jsonl holds (0 when there is none)."""
+    try:
+        with open(os.path.join(directory, QUARANTINE_NAME), "rb") as handle:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    except OSError:
+        return 0
+
+
+def _event_or_problem(raw: bytes) -> dict[str, object] | str:
+    """Returns the event of one spool line, or why it is unreadable; never raises."""
+    try:
+        event = _fastjson.loads(raw.decode("utf-8"))
+    except RecursionError:
+        return f"nested deeper than {_fastjson.EVENT_MAX_DEPTH} levels"
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 ({exc.reason} at byte {exc.start})"
+    except Exception as exc:  # ValueError, MemoryError, anything else: a property of this line
+        try:
+            return f"{type(exc).__name__}: {exc}"[:200]
+        except Exception:
+            return type(exc).__name__
+    if not isinstance(event, dict) or not isinstance(event.get("event_id"), str):
+        return "not an event"
+    if _fastjson.exceeds_depth(event, _fastjson.EVENT_MAX_DEPTH):
+        return f"nested deeper than {_fastjson.EVENT_MAX_DEPTH} levels"
+    return event
 
 
 def _unlink_quietly(path: str) -> None:
