@@ -26,8 +26,6 @@ from pydantic import Field, TypeAdapter, ValidationError, create_model
 
 from omniclaude_consumer.errors import (
     EmptyMessage,
-    TooDeep,
-    Undecodable,
     InvalidEvent,
     MessageTooLarge,
     NotAnObject,
@@ -35,6 +33,8 @@ from omniclaude_consumer.errors import (
     NotUtf8,
     PermanentError,
     Tombstone,
+    TooDeep,
+    Undecodable,
     UnexpectedTopic,
     UnknownEvent,
     UnsupportedSchema,
