@@ -40,7 +40,7 @@ from omniclaude_consumer.errors import (
     UnsupportedSchema,
 )
 from omniclaude_consumer.message import Message
-from omniclaude_consumer.rows import Row, to_row
+from omniclaude_consumer.rows import TableRow, to_row
 
 MAX_ERRORS_SHOWN = 5
 _TOO_DEEP = "the message value nests objects or arrays too deeply to be parsed"
@@ -90,7 +90,7 @@ def decode(message: Message, *, topic_prefix: str, max_bytes: int) -> Envelope:
     return envelope
 
 
-def decode_row(message: Message, *, topic_prefix: str, max_bytes: int) -> Row:
+def decode_row(message: Message, *, topic_prefix: str, max_bytes: int) -> TableRow:
     """Returns the table row of one message; raises only `PermanentError` subclasses (see the docstring)."""
     try:
         return to_row(decode(message, topic_prefix=topic_prefix, max_bytes=max_bytes))
