@@ -11,17 +11,21 @@ import logging
 import sys
 from collections.abc import Mapping, Sequence
 
+from omniclaude.backoff import Backoff
+from omniclaude.kafka import KafkaConfigError, KafkaUnavailable, ensure_topics
 from omniclaude.masking import MaskingFilter
+from omniclaude.signals import install_stop_handlers
 from omniclaude.topics import dead_letter_topic, event_topics
 
 from omniclaude_consumer.dlq import DeadLetterLimit, DeadLetterProducer, kafka_producer_factory
+from omniclaude_consumer.errors import BrokerUnavailable
 from omniclaude_consumer.health import ConsumerState, HealthServer
-from omniclaude_consumer.loop import Backoff, Loop, install_signal_handlers
+from omniclaude_consumer.loop import Loop
 from omniclaude_consumer.message import Message
 from omniclaude_consumer.rows import TABLES
 from omniclaude_consumer.schema import check_schema
 from omniclaude_consumer.settings import ConsumerSettings, SettingsError, load_settings
-from omniclaude_consumer.source import KafkaSource, Source, ensure_topics
+from omniclaude_consumer.source import KafkaSource, Source
 from omniclaude_consumer.writer import Writer
 
 log = logging.getLogger("omniclaude_consumer")
@@ -41,7 +45,13 @@ def build_loop(settings: ConsumerSettings, state: ConsumerState) -> Loop:
 
     def source_factory() -> Source:
         topics = event_topics(settings.topic_prefix)
-        ensure_topics(kafka_config, [*topics, dead_letter_topic(settings.topic_prefix)], settings.topic_partitions)
+        wanted = [*topics, dead_letter_topic(settings.topic_prefix)]
+        try:
+            report = ensure_topics(settings, wanted, settings.topic_partitions, f"{settings.consumer_client_id}-admin")
+        except KafkaUnavailable as exc:
+            raise BrokerUnavailable(f"cannot use Kafka: {exc}") from None
+        for name, problem in report.failed.items():
+            log.warning("cannot create topic %s (it must then exist): %s", name, problem)
         return KafkaSource(
             topics,
             group=settings.consumer_group,
@@ -57,7 +67,9 @@ def build_loop(settings: ConsumerSettings, state: ConsumerState) -> Loop:
         source_factory=source_factory,
         writer=writer,
         dead_letters=DeadLetterProducer(
-            dead_letter_topic(settings.topic_prefix), settings.consumer_group, kafka_producer_factory(kafka_config)
+            dead_letter_topic(settings.topic_prefix),
+            settings.consumer_group,
+            kafka_producer_factory(settings, settings.consumer_client_id),
         ),
         limit=DeadLetterLimit(settings.consumer_dlq_window, settings.consumer_dlq_max_share),
         state=state,
@@ -78,7 +90,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return 0 if args[0] in ("-h", "--help") else 2
     try:
         settings = load_settings(environ)
-    except SettingsError as exc:
+        settings.kafka_config()
+    except (SettingsError, KafkaConfigError) as exc:
         print(f"omniclaude-consumer: {exc}", file=sys.stderr)
         return 1
     logging.basicConfig(
@@ -98,7 +111,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return 1
     server.start()
     loop = build_loop(settings, state)
-    install_signal_handlers(loop)
+    install_stop_handlers(loop.request_stop)
     gc.freeze()  # the start-up objects are never garbage: keep the collector off them (measured: ~10 %)
     log.info("starting: %r", settings)
     log.info("health server on http://%s:%d", settings.consumer_health_host, server.port)

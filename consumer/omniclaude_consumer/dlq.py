@@ -18,7 +18,9 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import Protocol
+
+from omniclaude.kafka import KafkaSettings, producer_config
 
 from omniclaude_consumer.errors import BrokerUnavailable, DeadLetterLimitExceeded, PermanentError
 from omniclaude_consumer.message import Header, Message
@@ -182,13 +184,14 @@ class DeadLetterLimit:
             )
 
 
-def kafka_producer_factory(config: dict[str, Any]) -> Callable[[], Producer]:
-    """A factory for a kafka-python KafkaProducer that waits for all in-sync replicas."""
+def kafka_producer_factory(settings: KafkaSettings, client_id: str) -> Callable[[], Producer]:
+    """A factory for a kafka-python KafkaProducer configured by `omniclaude.kafka.producer_config`
+    (acks=all, idempotent, bounded waits)."""
 
     def create() -> Producer:
         from kafka import KafkaProducer
 
-        producer: Producer = KafkaProducer(acks="all", linger_ms=5, retries=5, **config)
+        producer: Producer = KafkaProducer(**producer_config(settings, client_id))
         return producer
 
     return create

@@ -32,14 +32,13 @@ state stopped, and returns. `run()` returns the exit code: 0 after a stop, 1 whe
 from __future__ import annotations
 
 import logging
-import random
-import signal
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from types import FrameType
 from typing import Any, TypeVar
+
+from omniclaude.backoff import Backoff
 
 from omniclaude_consumer.commit import OffsetTracker
 from omniclaude_consumer.decode import decode_row
@@ -62,24 +61,6 @@ T = TypeVar("T")
 
 DB_PING_SECONDS = 5.0
 """While idle, the loop checks the database this often (so /ready notices an outage without traffic)."""
-
-
-class Backoff:
-    """Exponential backoff with jitter: attempt n waits between d/2 and d, d = min(cap, base * 2**n)."""
-
-    def __init__(self, base: float, cap: float, rng: random.Random | None = None) -> None:
-        self.base = base
-        self.cap = cap
-        self.attempt = 0
-        self._rng = rng or random.Random()
-
-    def next(self) -> float:
-        delay = min(self.cap, self.base * (2 ** min(self.attempt, 32)))
-        self.attempt += 1
-        return float(delay / 2 + self._rng.uniform(0, delay / 2))
-
-    def reset(self) -> None:
-        self.attempt = 0
 
 
 @dataclass
@@ -300,7 +281,7 @@ class Loop:
     # -- transient failures --------------------------------------------------------------------------
 
     def _transient(self, exc: TransientError) -> None:
-        delay = self._backoff.next()
+        delay = self._backoff.next_delay()
         log.warning("transient failure, retrying in %.1fs: %s", delay, exc)
         self._state.backoff(str(exc))
         if isinstance(exc, DatabaseUnavailable):
@@ -367,14 +348,3 @@ class Loop:
 
 class _Stopped(Exception):
     """Raised inside start-up retries when a stop was requested."""
-
-
-def install_signal_handlers(loop: Loop) -> None:
-    """SIGTERM and SIGINT ask the loop to stop; a second one kills the process the default way."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        loop.request_stop()
-        signal.signal(signum, signal.SIG_DFL)
-
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)

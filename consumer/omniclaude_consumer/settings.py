@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from omniclaude.config import PREFIX, SASL_MECHANISMS, SECURITY_PROTOCOLS, SettingsError, config_paths, parse_env_file
+from omniclaude.kafka import client_config
 from omniclaude.masking import mask_url, url_passwords
 
 __all__ = ["SETTINGS", "ConsumerSettings", "Setting", "SettingsError", "load_settings"]
@@ -217,21 +218,9 @@ class ConsumerSettings:
         return mask_url(self.database_url)
 
     def kafka_config(self) -> dict[str, Any]:
-        """kafka-python connection arguments shared by the consumer and the dead-letter producer."""
-        config: dict[str, Any] = {
-            "bootstrap_servers": [s.strip() for s in self.kafka_bootstrap_servers.split(",") if s.strip()],
-            "client_id": self.consumer_client_id,
-            "security_protocol": self.kafka_security_protocol,
-        }
-        if self.kafka_sasl_mechanism:
-            config["sasl_mechanism"] = self.kafka_sasl_mechanism
-            config["sasl_plain_username"] = self.kafka_sasl_username
-            config["sasl_plain_password"] = self.kafka_sasl_password
-        for name in ("cafile", "certfile", "keyfile"):
-            value = getattr(self, f"kafka_ssl_{name}")
-            if value:
-                config[f"ssl_{name}"] = value
-        return config
+        """kafka-python connection arguments shared by the consumer and the dead-letter producer
+        (`omniclaude.kafka.client_config`; raises its KafkaConfigError)."""
+        return client_config(self, self.consumer_client_id)
 
 
 

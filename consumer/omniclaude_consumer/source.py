@@ -87,21 +87,22 @@ class KafkaSource:
             pass
 
         self._listener = Listener()
-        self._consumer = KafkaConsumer(
-            group_id=group,
-            group_instance_id=group_instance_id,
-            enable_auto_commit=False,
-            auto_offset_reset=auto_offset_reset,
-            key_deserializer=None,
-            value_deserializer=None,
-            max_poll_records=max_poll_records,
-            session_timeout_ms=session_timeout_ms,
-            heartbeat_interval_ms=max(100, min(3000, session_timeout_ms // 3)),
-            max_poll_interval_ms=max(300_000, session_timeout_ms),
-            allow_auto_create_topics=False,
-            bootstrap_timeout_ms=bootstrap_timeout_ms,
+        self._consumer = KafkaConsumer(**{
             **config,
-        )
+            "group_id": group,
+            "group_instance_id": group_instance_id,
+            "enable_auto_commit": False,
+            "auto_offset_reset": auto_offset_reset,
+            "key_deserializer": None,
+            "value_deserializer": None,
+            "max_poll_records": max_poll_records,
+            "session_timeout_ms": session_timeout_ms,
+            "heartbeat_interval_ms": max(100, min(3000, session_timeout_ms // 3)),
+            "max_poll_interval_ms": max(300_000, session_timeout_ms),
+            "request_timeout_ms": max(30_000, config.get("request_timeout_ms", 0)),
+            "allow_auto_create_topics": False,
+            "bootstrap_timeout_ms": bootstrap_timeout_ms,
+        })
         self._consumer.subscribe(topics=list(topics), listener=self._listener)
         self._paused: set[Partition] = set()
 
@@ -191,33 +192,3 @@ class KafkaSource:
         except Exception as exc:  # best effort at shutdown
             log.warning("closing the Kafka consumer failed: %s", exc)
 
-
-def ensure_topics(config: dict[str, Any], topics: Sequence[str], partitions: int) -> None:
-    """Creates those of `topics` that do not exist, with `partitions` partitions and the broker's replication.
-
-    Best effort, like the forwarder's: without the right to create topics, logs a warning (they must then
-    exist). A topic another client creates meanwhile is fine.
-    """
-    from kafka import KafkaAdminClient
-    from kafka.errors import KafkaError, TopicAlreadyExistsError
-
-    try:
-        admin = KafkaAdminClient(**{**config, "client_id": f"{config.get('client_id', 'omniclaude')}-admin"})
-    except KafkaError as exc:
-        log.warning("cannot check the topics: %s", exc)
-        return
-    try:
-        missing = sorted(set(topics) - set(admin.list_topics()))
-        if missing:
-            admin.create_topics({name: {"num_partitions": partitions} for name in missing}, timeout_ms=10_000,
-                                raise_errors=False)
-            log.info("created the topics %s", ", ".join(missing))
-    except TopicAlreadyExistsError:
-        pass
-    except KafkaError as exc:
-        log.warning("cannot create the topics: %s", exc)
-    finally:
-        try:
-            admin.close()
-        except Exception:  # pragma: no cover
-            pass

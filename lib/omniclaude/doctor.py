@@ -495,26 +495,19 @@ def check_kafka(settings: Settings, timeout_ms: int = KAFKA_TIMEOUT_MS) -> Check
     if not settings.kafka_configured:
         return Check("kafka", WARN, "not configured: events wait in the local spool",
                      "./install.sh --kafka-bootstrap-servers HOST:PORT (or set OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS)")
-    from kafka import KafkaAdminClient
     from kafka.errors import KafkaError
 
-    from omniclaude import topics
-    from omniclaude.forwarder.errors import ForwarderConfigError
-    from omniclaude.forwarder.producer import admin_config
+    from omniclaude import kafka, topics
 
     servers = settings.kafka_bootstrap_servers
-    try:
-        config = admin_config(settings)
-    except ForwarderConfigError as exc:
-        return Check("kafka", FAIL, str(exc), "set it with install.sh or in the config files")
-    config.update(bootstrap_timeout_ms=timeout_ms, request_timeout_ms=timeout_ms,
-                  reconnect_backoff_max_ms=min(1000, timeout_ms))
     unreachable_fix = (f"check {env_name('kafka_bootstrap_servers')} ({servers}) and the security settings, "
                        "and that the broker runs; events wait in the spool meanwhile")
     try:
-        admin = KafkaAdminClient(**config)
-    except (KafkaError, OSError, ValueError) as exc:
-        return Check("kafka", FAIL, f"cannot reach {servers}: {_scrub(str(exc), settings)}", unreachable_fix)
+        admin = kafka.create_admin(settings, settings.kafka_client_id, timeout_ms)
+    except kafka.KafkaConfigError as exc:
+        return Check("kafka", FAIL, str(exc), "set it with install.sh or in the config files")
+    except kafka.KafkaUnavailable as exc:
+        return Check("kafka", FAIL, _scrub(str(exc), settings), unreachable_fix)
     try:
         existing = set(admin.list_topics())
     except (KafkaError, OSError) as exc:

@@ -7,10 +7,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from omniclaude.backoff import Backoff
 from omniclaude_consumer import errors
 from omniclaude_consumer.dlq import DeadLetter, DeadLetterLimit
 from omniclaude_consumer.health import ConsumerState
-from omniclaude_consumer.loop import Backoff, Loop
+from omniclaude_consumer.loop import Loop
 from omniclaude_consumer.message import Message, Partition
 from omniclaude_consumer.source import CommitLost
 from omniclaude_consumer.writer import Pending, Rejected, WriteResult
@@ -270,12 +271,12 @@ def test_schema_behind_exits_1() -> None:
 
 
 def test_backoff_grows_with_jitter_and_is_capped() -> None:
-    backoff = Backoff(0.1, 1.0, random.Random(0))
-    delays = [backoff.next() for _ in range(8)]
+    backoff = Backoff(0.1, 1.0, random.Random(0).random)
+    delays = [backoff.next_delay() for _ in range(8)]
     assert 0.05 <= delays[0] <= 0.1 and 0.1 <= delays[1] <= 0.2
     assert all(0.5 <= d <= 1.0 for d in delays[4:])
     backoff.reset()
-    assert backoff.next() <= 0.1
+    assert backoff.next_delay() <= 0.1
 
 
 def test_counters_reach_the_state() -> None:

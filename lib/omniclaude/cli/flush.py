@@ -58,7 +58,8 @@ def _run(args: FlushArgs) -> int:
     except SettingsError as exc:
         print(f"omniclaude flush: invalid settings: {exc}", file=sys.stderr)
         return 1
-    from omniclaude.cli.forward import check_settings, install_stop_handlers
+    from omniclaude.cli.forward import check_settings
+    from omniclaude.signals import install_stop_handlers
 
     try:
         check_settings(settings)
@@ -70,7 +71,7 @@ def _run(args: FlushArgs) -> int:
     backlog = sum(pending_events(path) for path in spools)
     bar = progress_bar(backlog, sys.stderr)
     forwarder = Forwarder(spools, settings, on_delivered=_advance(bar) if bar else None)
-    install_stop_handlers(forwarder)
+    install_stop_handlers(forwarder.request_stop)
     report = flush(forwarder, args.timeout)
     if bar is not None:
         bar.close()

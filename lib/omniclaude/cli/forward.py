@@ -10,17 +10,16 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
-from types import FrameType
 
 from omniclaude.config import Settings, SettingsError, load_settings
 from omniclaude.forwarder.errors import ForwarderConfigError
 from omniclaude.forwarder.flush import default_spools
 from omniclaude.forwarder.logs import LOG_NAME, configure_logging
-from omniclaude.forwarder.producer import client_config
 from omniclaude.forwarder.run import Forwarder, RunOptions, default_failure_limit
+from omniclaude.kafka import KafkaConfigError, client_config
 from omniclaude.paths import ensure_dir
+from omniclaude.signals import install_stop_handlers
 
 log = logging.getLogger("omniclaude.forwarder")
 
@@ -34,22 +33,6 @@ class ForwardArgs(argparse.Namespace):
     max_failure_seconds: float | None
 
 
-def install_stop_handlers(forwarder: Forwarder) -> None:
-    """SIGTERM and SIGINT (and SIGBREAK, Ctrl+Break, on Windows) ask the forwarder to stop; a second one
-    exits at once."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if forwarder.stop_requested:
-            os._exit(128 + signum)
-        forwarder.request_stop()
-
-    signums = [signal.SIGTERM, signal.SIGINT]
-    if sys.platform == "win32":
-        signums.append(signal.SIGBREAK)
-    for signum in signums:
-        signal.signal(signum, handler)
-
-
 def _log_file(spools: list[str], follow: bool) -> str | None:
     if follow:
         return None
@@ -61,7 +44,10 @@ def _log_file(spools: list[str], follow: bool) -> str | None:
 
 def check_settings(settings: Settings) -> None:
     """Raises ForwarderConfigError when the Kafka or redaction settings, or the interpreter, cannot work."""
-    client_config(settings)
+    try:
+        client_config(settings, settings.kafka_client_id)
+    except KafkaConfigError as exc:
+        raise ForwarderConfigError(str(exc)) from None
     try:
         import kafka  # noqa: F401 - only checking that it is installed
     except ImportError:
@@ -102,7 +88,7 @@ def _run(args: ForwardArgs) -> int:
         failure_limit=args.max_failure_seconds if args.max_failure_seconds is not None else default_failure_limit(idle),
     )
     forwarder = Forwarder(spools, settings)
-    install_stop_handlers(forwarder)
+    install_stop_handlers(forwarder.request_stop)
     log.info("forwarder started for %s (Kafka %s)", ", ".join(spools), settings.kafka_bootstrap_servers)
     result = forwarder.run(options)
     log.info("forwarder ended (%s): %d event(s) delivered", result.reason, result.delivered)

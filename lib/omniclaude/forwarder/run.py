@@ -30,13 +30,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from omniclaude import prompt_hash
+from omniclaude.backoff import Backoff
 from omniclaude.config import Settings
-from omniclaude.forwarder.backoff import Backoff
 from omniclaude.forwarder.errors import DeliveryAbandoned, DeliveryError, ForwarderConfigError
 from omniclaude.forwarder.lock import SpoolLock
 from omniclaude.forwarder.prepare import OutgoingRecord, Redacting, dead_letter, prepare
 from omniclaude.forwarder.sink import KafkaSink, Sink
 from omniclaude.forwarder.state import StateFile
+from omniclaude.kafka import KafkaConfigError
 from omniclaude.paths import ensure_dir
 from omniclaude.spool import Spool, SpoolReader
 from omniclaude.usage.collect import UsageCollector
@@ -250,7 +251,7 @@ class Forwarder:
             self.sink.deliver(records)
         except DeliveryAbandoned:
             return "abandoned"
-        except (DeliveryError, ForwarderConfigError) as exc:
+        except (DeliveryError, ForwarderConfigError, KafkaConfigError) as exc:
             self._error(channel, str(exc))
             log.warning("%s; %d event(s) stay in the spool", exc, len(batch.events))
             return "failed"

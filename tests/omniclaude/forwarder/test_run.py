@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from omniclaude import backoff
 from omniclaude import spool as spool_module
-from omniclaude.forwarder import backoff
-from omniclaude.forwarder.backoff import Backoff
+from omniclaude.backoff import Backoff
 from omniclaude.forwarder.errors import DeliveryAbandoned
 from omniclaude.forwarder.lock import SpoolLock
 from omniclaude.forwarder.run import PREPARE_FAILURE_LIMIT, Forwarder, RunOptions

@@ -1,4 +1,4 @@
-"""Capped exponential backoff with jitter, and a test mode that turns the waiting off.
+"""Capped exponential backoff with jitter (the forwarder's and the consumer's), and a test mode.
 
 Attempt n (0-based) waits a random time in [d/2, d], where d = min(cap, base * 2**n): "equal jitter",
 so retries from many forwarders spread out while the wait still grows. `set_testing(True)` makes every

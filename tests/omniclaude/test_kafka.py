@@ -1,22 +1,34 @@
-"""The settings -> kafka-python arguments mapping (no broker needed)."""
+"""The one Kafka client configuration: settings -> kafka-python arguments (no broker needed)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
-from omniclaude.forwarder.errors import ForwarderConfigError
-from omniclaude.forwarder.producer import (
+from omniclaude import kafka
+from omniclaude.config import Settings
+from omniclaude.kafka import (
     API_VERSION,
     DELIVERY_TIMEOUT_MS,
     LINGER_MS,
     REQUEST_TIMEOUT_MS,
-    admin_config,
-    client_config,
-    producer_config,
+    KafkaConfigError,
 )
 
 from tests.omniclaude.forwarder.helpers import make_settings
+
+
+def client_config(settings: Settings) -> dict[str, Any]:
+    return kafka.client_config(settings, settings.kafka_client_id)
+
+
+def producer_config(settings: Settings) -> dict[str, Any]:
+    return kafka.producer_config(settings, settings.kafka_client_id)
+
+
+def admin_config(settings: Settings) -> dict[str, Any]:
+    return kafka.admin_config(settings, settings.kafka_client_id)
 
 
 def test_plaintext(tmp_path: Path) -> None:
@@ -29,7 +41,7 @@ def test_plaintext(tmp_path: Path) -> None:
 
 
 def test_not_configured(tmp_path: Path) -> None:
-    with pytest.raises(ForwarderConfigError, match="OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS"):
+    with pytest.raises(KafkaConfigError, match="OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS"):
         client_config(make_settings(tmp_path, None))
 
 
@@ -87,7 +99,7 @@ def test_sasl_needs_user_and_password(tmp_path: Path, missing: str) -> None:
     values: dict[str, str | None] = {"kafka_sasl_username": "u", "kafka_sasl_password": "pw-4f9a"}
     values[missing] = None
     settings = make_settings(tmp_path, "k:1", kafka_security_protocol="SASL_PLAINTEXT", **values)
-    with pytest.raises(ForwarderConfigError, match=missing.upper()) as caught:
+    with pytest.raises(KafkaConfigError, match=missing.upper()) as caught:
         client_config(settings)
     assert "pw-4f9a" not in str(caught.value)
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from omniclaude.forwarder import backoff
-from omniclaude.forwarder.backoff import Backoff, backoff_delay
+from omniclaude import backoff
+from omniclaude.backoff import Backoff, backoff_delay
 
 
 def test_schedule_doubles_with_equal_jitter_and_caps() -> None:
