@@ -59,6 +59,7 @@ _NO_ERROR = 0
 _TOPIC_ALREADY_EXISTS = 36
 # OpenSSL verify codes: the certificate names another host (62) or IP address (64).
 _NAME_MISMATCH = (62, 64)
+_SASL_FAILED = "SaslAuthenticationFailedError"
 
 
 class KafkaSettings(Protocol):
@@ -269,21 +270,19 @@ class _AuthFailures(logging.Handler):
 
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
-        self.found: list[BaseException] = []
+        self.found: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            args = record.args if isinstance(record.args, tuple) else ()
-            self.found.extend(
-                arg for arg in args
-                if isinstance(arg, BaseException) and type(arg).__name__ == "SaslAuthenticationFailedError"
-            )
+            # By name and in the text: another handler's filter may have formatted the record already.
+            if _SASL_FAILED in record.getMessage():
+                self.found.append(record.getMessage())
         except Exception:
             return
 
 
 @contextmanager
-def _auth_failures() -> Iterator[list[BaseException]]:
+def _auth_failures() -> Iterator[list[str]]:
     handler = _AuthFailures()
     logger = logging.getLogger("kafka")
     logger.addHandler(handler)
@@ -301,14 +300,15 @@ def _split(server: str) -> tuple[str, int]:
 
 def diagnose(
     settings: KafkaSettings,
-    auth_failures: Sequence[BaseException] = (),
+    auth_failures: Sequence[str] = (),
     error: BaseException | None = None,
     timeout: float = DIAGNOSE_TIMEOUT_S,
 ) -> str:
     """One line saying why the brokers cannot be used, and what to check. Never raises.
 
     Connects to each bootstrap server (TCP, then the TLS handshake with the same checks kafka-python
-    makes); a SASL failure is taken from `auth_failures` (collected while the client tried).
+    makes); a SASL failure is taken from `auth_failures` (the log lines kafka-python wrote about it while
+    the client tried).
     """
     try:
         servers = bootstrap_servers(settings)
@@ -323,10 +323,13 @@ def diagnose(
         problems.append(problem)
     else:
         return problems[0] if len(problems) == 1 else f"no broker usable: {'; '.join(problems)}"
-    if auth_failures:
+    if auth_failures or protocol in SASL_PROTOCOLS:
+        # The broker closes the connection on bad credentials; kafka-python does not always see why.
         user = settings.kafka_sasl_username or "?"
-        return (f"authentication failed for user {user!r} ({settings.kafka_sasl_mechanism or 'PLAIN'}): check "
-                f"{env_name('kafka_sasl_username')} and {env_name('kafka_sasl_password')}")
+        how = "" if auth_failures else " (the broker closed the connection during SASL authentication)"
+        return (f"authentication failed for user {user!r} ({settings.kafka_sasl_mechanism or 'PLAIN'}){how}: "
+                f"check {env_name('kafka_sasl_username')}, {env_name('kafka_sasl_password')} and "
+                f"{env_name('kafka_sasl_mechanism')}")
     cause = describe(error) if error is not None else "no answer"
     return (f"{', '.join(servers)} accepted the connection but did not serve requests ({cause}): check "
             f"{env_name('kafka_security_protocol')} ({protocol}) and the SASL settings")
@@ -338,7 +341,7 @@ def _probe(settings: KafkaSettings, server: str, protocol: str, timeout: float) 
     try:
         sock = socket.create_connection((host, port), timeout=timeout)
     except OSError as exc:
-        return (f"cannot connect to {server}: {exc.strerror or exc}: check "
+        return (f"cannot reach {server}: {exc.strerror or exc}: check "
                 f"{env_name('kafka_bootstrap_servers')} and that the broker runs")
     with sock:
         if protocol not in SSL_PROTOCOLS:
