@@ -282,7 +282,8 @@ class SpoolReader:
 
     `read()` returns the next events after the cursor; `commit(batch.end)` records them as shipped and
     deletes finished segments. Nothing is consumed until it is committed, so a crash re-reads at most
-    the uncommitted batch. Unreadable lines (torn, not UTF-8, not JSON, not an object with an event_id,
+    the uncommitted batch. `Batch.skipped` counts the unreadable lines first met by this reader (a batch
+    read again after a failed delivery does not count them twice). Unreadable lines (torn, not UTF-8, not JSON, not an object with an event_id,
     nested deeper than `_fastjson.EVENT_MAX_DEPTH`, or anything else parsing them raises, RecursionError
     and MemoryError included) are skipped: counted in errors.log (one line each: segment, offset, why)
     and copied as they were to quarantine.jsonl while it is under `QUARANTINE_MAX_BYTES`. Raises OSError
@@ -297,6 +298,7 @@ class SpoolReader:
         except FileNotFoundError:
             pass
         self.cursor = self._load_cursor()
+        self._noted = (0, 0)  # (segment, offset) up to which unreadable lines were logged and quarantined
 
     def _load_cursor(self) -> Position:
         try:
@@ -402,11 +404,15 @@ class SpoolReader:
             if isinstance(problem, dict):
                 events.append(problem)
                 continue
+            where = offset + start - len(raw) - 1
+            if (seq, where) < self._noted:
+                continue  # a batch read again after a failed delivery: this line is counted already
             skipped += 1
-            where = str(offset + start - len(raw) - 1)
-            append_log(errors, ["unreadable-line", _segment_name(seq), where, problem])
+            append_log(errors, ["unreadable-line", _segment_name(seq), str(where), problem])
             self._quarantine(raw)
-        return Batch(events, Position(seq, offset + min(start, len(data))), skipped)
+        end = Position(seq, offset + min(start, len(data)))
+        self._noted = max(self._noted, (end.seq, end.offset))
+        return Batch(events, end, skipped)
 
     def _quarantine(self, raw: bytes) -> None:
         """Keeps an unreadable line in quarantine.jsonl, best effort (errors.log has counted it already)."""

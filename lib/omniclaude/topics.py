@@ -41,7 +41,8 @@ def dead_letter_topic(prefix: str) -> str:
 def record_key(envelope: dict[str, object]) -> str | None:
     """Returns the record key of an envelope: its execution id or its Claude session id (may be None)."""
     payload = envelope.get("payload")
-    if envelope.get("event_type") in EXECUTION_TYPES and isinstance(payload, dict):
+    event_type = envelope.get("event_type")
+    if isinstance(event_type, str) and event_type in EXECUTION_TYPES and isinstance(payload, dict):
         execution_id = payload.get("execution_id")
         if execution_id is not None:
             return str(execution_id)

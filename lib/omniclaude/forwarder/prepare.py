@@ -121,7 +121,7 @@ def _tool_prompt_paths(call: object, base: _Path) -> list[_Path]:
     if not isinstance(call, dict):
         return []
     tool = call.get("tool_name")
-    if tool in AGENT_TOOLS:
+    if isinstance(tool, str) and tool in AGENT_TOOLS:
         return [(*base, "tool_input", "prompt"), (*base, "tool_input", "description"), (*base, "tool_response")]
     if tool == "Skill":
         return [(*base, "tool_input", "args")]
@@ -154,7 +154,7 @@ def prompt_paths(envelope: dict[str, Any], *, revealing: bool = False) -> list[_
     if isinstance(calls, list):
         for index, call in enumerate(calls):
             paths += _tool_prompt_paths(call, (*base, "tool_calls", index))
-    if hook_event in _RAW_PROMPT_EVENTS:
+    if isinstance(hook_event, str) and hook_event in _RAW_PROMPT_EVENTS:
         paths.append(("payload", "raw"))
     return paths
 
