@@ -4,7 +4,7 @@ import random
 import pytest
 from omniclaude.events import Envelope
 from omniclaude_consumer import errors
-from omniclaude_consumer.decode import decode
+from omniclaude_consumer.decode import decode, decode_row
 from omniclaude_consumer.message import Message
 
 from tests.consumer import factory
@@ -111,3 +111,25 @@ def test_the_fast_path_agrees_with_the_canonical_parser() -> None:
             assert fast.model_dump() == canonical.model_dump()
             assert type(fast.payload) is type(canonical.payload)
     assert accepted > 100 and len(corpus) - accepted > 100
+
+
+@pytest.mark.parametrize(
+    "value",
+    [b"[" * 200_000, b"[" * 5000 + b"]" * 5000, b'{"a":' * 300 + b"1" + b"}" * 300, b'{"a":' * 1_000_000],
+    ids=["unclosed-200k", "arrays-5000", "objects-300", "objects-1m"],
+)
+def test_deep_nesting_is_too_deep_not_a_crash(value: bytes) -> None:
+    with pytest.raises(errors.TooDeep):
+        decode_row(Message(f"{PREFIX}.agent-actions", 0, 1, None, value), topic_prefix=PREFIX, max_bytes=1 << 24)
+
+
+def test_any_other_exception_of_one_message_is_undecodable(monkeypatch: pytest.MonkeyPatch) -> None:
+    import omniclaude_consumer.decode as decode_module
+
+    def explode(envelope: object) -> object:
+        raise MemoryError("no room for this one")
+
+    monkeypatch.setattr(decode_module, "to_row", explode)
+    record = factory.good_event(random.Random(3), PREFIX, "agent_action")
+    with pytest.raises(errors.Undecodable, match="MemoryError"):
+        decode_row(_message(record), topic_prefix=PREFIX, max_bytes=1 << 20)

@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 from omniclaude import envelope
-from omniclaude.spool import Position, Spool, SpoolReader, list_segments, segment_bytes_for
+from omniclaude.spool import (
+    QUARANTINE_NAME,
+    Position,
+    Spool,
+    SpoolReader,
+    list_segments,
+    quarantined_lines,
+    segment_bytes_for,
+)
 
 
 def _line(writer: int, index: int, pad: int = 0) -> bytes:
@@ -225,3 +233,21 @@ def test_no_code_uses_a_literal_tmp_path() -> None:
     if install.exists() and "/tmp" in install.read_text():
         offenders.append(str(install))
     assert offenders == []
+
+
+def test_deep_and_unparsable_lines_are_quarantined_once_even_when_read_again(tmp_path: Path) -> None:
+    directory = tmp_path / "spool"
+    spool = Spool(str(directory))
+    deep_event = b'{"event_id": "e", "payload": ' + b"[" * 80 + b"]" * 80 + b"}\n"
+    for raw in (b"[" * 200_000 + b"\n", b'{"a":' * 5000 + b"\n", deep_event):
+        spool.append(raw)
+    spool.append(_line(0, 0))
+    reader = SpoolReader(str(directory))
+    first = reader.read()
+    again = reader.read()  # the delivery failed: the same batch is read again
+    assert len(first.events) == len(again.events) == 1
+    assert (first.skipped, again.skipped) == (3, 0)
+    errors = (directory / "errors.log").read_text().splitlines()
+    assert len(errors) == 3 and "nested deeper than" in errors[0] and "nested deeper than" in errors[2]
+    assert (directory / QUARANTINE_NAME).read_bytes().count(b"\n") == 3 == quarantined_lines(str(directory))
+    assert oct((directory / QUARANTINE_NAME).stat().st_mode & 0o777) == "0o600"
