@@ -21,13 +21,11 @@ from typing import Any
 import psycopg
 import pytest
 from omniclaude.config import load_settings
-from omniclaude.db import migrations
 from omniclaude.doctor import FAIL, check_kafka
 from omniclaude_consumer.settings import ConsumerSettings
 
 from tests.consumer.conftest import ConsumerProcess, http_get, wait_until
 from tests.harness import HarnessError
-from tests.harness.postgres import database_name
 from tests.harness.secure_kafka import SCRAM_MECHANISM, SecureKafka
 from tests.omniclaude.forwarder.helpers import write_events
 
@@ -48,15 +46,6 @@ def secure_kafka() -> Iterator[SecureKafka]:
         yield broker
     finally:
         broker.close()
-
-
-@pytest.fixture
-def migrated_url(postgres: Any) -> Iterator[str]:
-    url = postgres.create_database()
-    with psycopg.connect(url) as conn:
-        migrations.upgrade(conn)
-    yield url
-    postgres.drop_database(database_name(url))
 
 
 def kafka_env(broker: SecureKafka, listener: str, **overrides: str) -> dict[str, str]:
