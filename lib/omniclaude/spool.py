@@ -282,11 +282,12 @@ class SpoolReader:
 
     `read()` returns the next events after the cursor; `commit(batch.end)` records them as shipped and
     deletes finished segments. Nothing is consumed until it is committed, so a crash re-reads at most
-    the uncommitted batch. `Batch.skipped` counts the unreadable lines first met by this reader (a batch
-    read again after a failed delivery does not count them twice). Unreadable lines (torn, not UTF-8, not JSON, not an object with an event_id,
+    the uncommitted batch. Unreadable lines (torn, not UTF-8, not JSON, not an object with an event_id,
     nested deeper than `_fastjson.EVENT_MAX_DEPTH`, or anything else parsing them raises, RecursionError
     and MemoryError included) are skipped: counted in errors.log (one line each: segment, offset, why)
-    and copied as they were to quarantine.jsonl while it is under `QUARANTINE_MAX_BYTES`. Raises OSError
+    and copied as they were to quarantine.jsonl while it is under `QUARANTINE_MAX_BYTES`.
+    `Batch.skipped` counts those first met by this reader: a batch read again after a failed delivery
+    does not count (or quarantine) them twice. Raises OSError
     when the spool cannot be read.
     """
 
