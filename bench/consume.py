@@ -171,53 +171,136 @@ def _bare_rows() -> dict[str, Callable[[dict[str, Any]], tuple[Any, ...]]]:
 
     def action(d: dict[str, Any]) -> tuple[Any, ...]:
         p = d["payload"]
-        return (d["event_id"], d["occurred_at"], p["agent"], p["action_type"], p["action_name"],
-                dumps(p.get("details", {})), p.get("duration_ms"), p.get("success"), p.get("correlation_id"),
-                *ctx(d), d["context"].get("working_directory"))
+        return (
+            d["event_id"],
+            d["occurred_at"],
+            p["agent"],
+            p["action_type"],
+            p["action_name"],
+            dumps(p.get("details", {})),
+            p.get("duration_ms"),
+            p.get("success"),
+            p.get("correlation_id"),
+            *ctx(d),
+            d["context"].get("working_directory"),
+        )
 
     def routing(d: dict[str, Any]) -> tuple[Any, ...]:
         p = d["payload"]
-        return (d["event_id"], d["occurred_at"], p["selected_agent"], p["confidence"], p["strategy"],
-                p["latency_ms"], p.get("user_request"), dumps(p.get("alternatives", [])), p.get("reasoning"),
-                dumps(p.get("context", {})), p.get("correlation_id"), *ctx(d))
+        return (
+            d["event_id"],
+            d["occurred_at"],
+            p["selected_agent"],
+            p["confidence"],
+            p["strategy"],
+            p["latency_ms"],
+            p.get("user_request"),
+            dumps(p.get("alternatives", [])),
+            p.get("reasoning"),
+            dumps(p.get("context", {})),
+            p.get("correlation_id"),
+            *ctx(d),
+        )
 
     def transformation(d: dict[str, Any]) -> tuple[Any, ...]:
         p = d["payload"]
-        return (d["event_id"], d["occurred_at"], p["from_agent"], p["to_agent"], p.get("reason"),
-                p.get("confidence"), p.get("duration_ms"), p.get("success"), p.get("correlation_id"), *ctx(d))
+        return (
+            d["event_id"],
+            d["occurred_at"],
+            p["from_agent"],
+            p["to_agent"],
+            p.get("reason"),
+            p.get("confidence"),
+            p.get("duration_ms"),
+            p.get("success"),
+            p.get("correlation_id"),
+            *ctx(d),
+        )
 
     def metric(d: dict[str, Any]) -> tuple[Any, ...]:
         p = d["payload"]
-        return (d["event_id"], d["occurred_at"], p["query"], p["duration_ms"], p.get("cache_hit"),
-                p.get("candidates"), p.get("strategy"), dumps(p.get("confidence_components", {})),
-                p.get("correlation_id"), *ctx(d))
+        return (
+            d["event_id"],
+            d["occurred_at"],
+            p["query"],
+            p["duration_ms"],
+            p.get("cache_hit"),
+            p.get("candidates"),
+            p.get("strategy"),
+            dumps(p.get("confidence_components", {})),
+            p.get("correlation_id"),
+            *ctx(d),
+        )
 
     def failure(d: dict[str, Any]) -> tuple[Any, ...]:
         p = d["payload"]
-        return (d["event_id"], d["occurred_at"], p["prompt"], p["reason"], p.get("status", "no_detection"),
-                p.get("candidates_evaluated"), p.get("detected_agent"), p.get("confidence"),
-                p.get("expected_agent"), p.get("detection_method"), dumps(p.get("trigger_matches", [])),
-                dumps(p.get("capability_scores", {})), dumps(p.get("metadata", {})), p.get("correlation_id"),
-                *ctx(d))
+        return (
+            d["event_id"],
+            d["occurred_at"],
+            p["prompt"],
+            p["reason"],
+            p.get("status", "no_detection"),
+            p.get("candidates_evaluated"),
+            p.get("detected_agent"),
+            p.get("confidence"),
+            p.get("expected_agent"),
+            p.get("detection_method"),
+            dumps(p.get("trigger_matches", [])),
+            dumps(p.get("capability_scores", {})),
+            dumps(p.get("metadata", {})),
+            p.get("correlation_id"),
+            *ctx(d),
+        )
 
     def hook(d: dict[str, Any]) -> tuple[Any, ...]:
         p, c = d["payload"], d.get("context") or {}
-        return (d["event_id"], p["hook_event_name"], d["occurred_at"], c.get("claude_session_id"),
-                p.get("prompt_id"), p.get("tool_use_id"), p.get("tool_name"), p.get("agent_id"),
-                p.get("agent_type"), p.get("success"), p.get("duration_ms"), c.get("project_path"),
-                c.get("project_name"), c.get("working_directory"), c.get("terminal_id"), c.get("host"),
-                dumps(p.get("input", {})))
+        return (
+            d["event_id"],
+            p["hook_event_name"],
+            d["occurred_at"],
+            c.get("claude_session_id"),
+            p.get("prompt_id"),
+            p.get("tool_use_id"),
+            p.get("tool_name"),
+            p.get("agent_id"),
+            p.get("agent_type"),
+            p.get("success"),
+            p.get("duration_ms"),
+            c.get("project_path"),
+            c.get("project_name"),
+            c.get("working_directory"),
+            c.get("terminal_id"),
+            c.get("host"),
+            dumps(p.get("input", {})),
+        )
 
     def execution(d: dict[str, Any]) -> tuple[Any, ...]:
         p, kind, when = d["payload"], d["event_type"], d["occurred_at"]
-        started, progress, completed = (kind == "execution_started"), (kind == "execution_progress"), (
-            kind == "execution_completed")
-        return (p["execution_id"], d["event_id"], p.get("agent"), p.get("description"), p.get("user_prompt"),
-                p.get("correlation_id"), p.get("status", "success") if completed else "in_progress",
-                when if started else None, when if completed else None, p.get("quality_score"),
-                p.get("error_message"), p.get("error_type"), p.get("stage"), p.get("percent"),
-                when if progress else None, dumps({kind: p.get("metadata", {})}), *ctx(d),
-                d["context"].get("terminal_id"))
+        started, progress, completed = (
+            (kind == "execution_started"),
+            (kind == "execution_progress"),
+            (kind == "execution_completed"),
+        )
+        return (
+            p["execution_id"],
+            d["event_id"],
+            p.get("agent"),
+            p.get("description"),
+            p.get("user_prompt"),
+            p.get("correlation_id"),
+            p.get("status", "success") if completed else "in_progress",
+            when if started else None,
+            when if completed else None,
+            p.get("quality_score"),
+            p.get("error_message"),
+            p.get("error_type"),
+            p.get("stage"),
+            p.get("percent"),
+            when if progress else None,
+            dumps({kind: p.get("metadata", {})}),
+            *ctx(d),
+            d["context"].get("terminal_id"),
+        )
 
     return {
         "agent_actions": action,
@@ -238,9 +321,7 @@ def worker_baseline(args: argparse.Namespace) -> dict[str, Any]:
     batch = int(os.environ.get("BENCH_MPR") or ConsumerSettings.consumer_max_poll_records)
 
     build = _bare_rows()
-    copies = {
-        table: f"COPY bare_{table} ({', '.join(columns)}) FROM STDIN" for table, columns in COLUMNS.items()
-    }
+    copies = {table: f"COPY bare_{table} ({', '.join(columns)}) FROM STDIN" for table, columns in COLUMNS.items()}
     conn = psycopg.connect(args.url, autocommit=True)
     for table, columns in COLUMNS.items():
         conn.execute(f"CREATE TABLE bare_{table} AS SELECT {', '.join(columns)} FROM {table} WITH NO DATA")
@@ -248,8 +329,12 @@ def worker_baseline(args: argparse.Namespace) -> dict[str, Any]:
     cpu_started = cpu_seconds()
     started = time.perf_counter()
     consumer = KafkaConsumer(
-        *event_topics(args.prefix), bootstrap_servers=args.bootstrap, group_id=args.group,
-        enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=batch,
+        *event_topics(args.prefix),
+        bootstrap_servers=args.bootstrap,
+        group_id=args.group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=batch,
     )
     done = 0
     while done < args.events:
@@ -271,8 +356,13 @@ def worker_baseline(args: argparse.Namespace) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     consumer.close(autocommit=False)
     conn.close()
-    return {"seconds": seconds, "events": done, "peak_rss_mb": round(peak_rss_mb(), 1), "rss_mb": progress.samples,
-            "cpu_seconds": round(cpu_seconds() - cpu_started, 3)}
+    return {
+        "seconds": seconds,
+        "events": done,
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "rss_mb": progress.samples,
+        "cpu_seconds": round(cpu_seconds() - cpu_started, 3),
+    }
 
 
 # -- the driver ------------------------------------------------------------------------------------------
@@ -317,9 +407,22 @@ def preload(bootstrap: str, prefix: str, events: int, partitions: int) -> float:
 def run_worker(
     kind: str, bootstrap: str, url: str, prefix: str, events: int, *, profile: bool = False
 ) -> dict[str, Any]:
-    argv = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--bootstrap", bootstrap,
-            "--url", url, "--prefix", prefix, "--group", f"bench-{kind}-{uuid.uuid4().hex[:8]}",
-            "--events", str(events)]
+    argv = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--worker",
+        kind,
+        "--bootstrap",
+        bootstrap,
+        "--url",
+        url,
+        "--prefix",
+        prefix,
+        "--group",
+        f"bench-{kind}-{uuid.uuid4().hex[:8]}",
+        "--events",
+        str(events),
+    ]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     profile_path = Path(tempfile.mkstemp(prefix="omniclaude-bench-profile-")[1]) if profile else None
     if profile_path is not None:
@@ -352,8 +455,10 @@ def main(argv: list[str] | None = None) -> int:
     with services() as (bootstrap, databases):
         prefix = f"bench{uuid.uuid4().hex[:8]}"
         seconds = preload(bootstrap, prefix, args.events, args.partitions)
-        print(f"preloaded {args.events:,} events into {prefix}.* ({args.partitions} partitions each) "
-              f"in {seconds:.1f}s", flush=True)
+        print(
+            f"preloaded {args.events:,} events into {prefix}.* ({args.partitions} partitions each) in {seconds:.1f}s",
+            flush=True,
+        )
         results: dict[str, list[dict[str, Any]]] = {"baseline": [], "consumer": []}
         for run in range(1, args.runs + 1):
             for kind in ("baseline", "consumer"):
@@ -365,17 +470,21 @@ def main(argv: list[str] | None = None) -> int:
                     raise SystemExit(f"{kind} run {run} handled only {report['events']} events: {report}")
                 report["rate"] = report["events"] / report["seconds"]
                 results[kind].append(report)
-                print(f"run {run} {kind:8}: {report['rate']:8,.0f} events/s ({report['seconds']:.2f}s, "
-                      f"{report['cpu_seconds']:.2f}s CPU), "
-                      f"peak RSS {report['peak_rss_mb']:.0f} MiB, RSS at 25/50/75/100 %: {report['rss_mb']}",
-                      flush=True)
+                print(
+                    f"run {run} {kind:8}: {report['rate']:8,.0f} events/s ({report['seconds']:.2f}s, "
+                    f"{report['cpu_seconds']:.2f}s CPU), "
+                    f"peak RSS {report['peak_rss_mb']:.0f} MiB, RSS at 25/50/75/100 %: {report['rss_mb']}",
+                    flush=True,
+                )
         consumer_rate = statistics.median(r["rate"] for r in results["consumer"])
         baseline_rate = statistics.median(r["rate"] for r in results["baseline"])
         ratio = consumer_rate / baseline_rate
         peak = statistics.median(r["peak_rss_mb"] for r in results["consumer"])
-        print(f"median consumer {consumer_rate:,.0f} events/s (target >= {TARGET_RATE:,}), "
-              f"baseline {baseline_rate:,.0f} events/s, ratio {ratio:.2f} (target >= {TARGET_RATIO}), "
-              f"consumer peak RSS {peak:.0f} MiB")
+        print(
+            f"median consumer {consumer_rate:,.0f} events/s (target >= {TARGET_RATE:,}), "
+            f"baseline {baseline_rate:,.0f} events/s, ratio {ratio:.2f} (target >= {TARGET_RATIO}), "
+            f"consumer peak RSS {peak:.0f} MiB"
+        )
         ok = consumer_rate >= TARGET_RATE and ratio >= TARGET_RATIO
         print("targets met" if ok else "TARGETS MISSED")
         print(summary_line("consumer", consumer_rate, "events/s", baseline_rate, f">={TARGET_RATIO}"))

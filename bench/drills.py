@@ -39,20 +39,27 @@ def main() -> int:
         if not args.skip_load:
             url = migrate(databases.create_database())
             load = sustained_load(bootstrap, url, Path(tmp) / "load", rate=args.rate, seconds=args.seconds)
-            print(f"sustained load: {load.written:,} events at {load.achieved_rate:.1f}/s for {args.seconds:g} s; "
-                  f"rows {load.rows:,}, missing {load.missing}, duplicated {load.rows - load.distinct}")
-            print(f"  hook-to-row latency p50 {load.latency_p50_s:.3f} s, p99 {load.latency_p99_s:.3f} s, "
-                  f"max {load.latency_max_s:.3f} s (goal: p99 <= 3 s)")
-            print(f"  RSS at 25/50/75/100 %: forwarder {load.forwarder_rss_mb} MiB, "
-                  f"consumer {load.consumer_rss_mb} MiB")
+            print(
+                f"sustained load: {load.written:,} events at {load.achieved_rate:.1f}/s for {args.seconds:g} s; "
+                f"rows {load.rows:,}, missing {load.missing}, duplicated {load.rows - load.distinct}"
+            )
+            print(
+                f"  hook-to-row latency p50 {load.latency_p50_s:.3f} s, p99 {load.latency_p99_s:.3f} s, "
+                f"max {load.latency_max_s:.3f} s (goal: p99 <= 3 s)"
+            )
+            print(
+                f"  RSS at 25/50/75/100 %: forwarder {load.forwarder_rss_mb} MiB, consumer {load.consumer_rss_mb} MiB"
+            )
             print(summary_line("sustained_load_p99", load.latency_p99_s, "s", 3.0, "<=3s"))
         if not args.skip_scale_out:
             url = migrate(databases.create_database())
             scale = scale_out(bootstrap, url, Path(tmp) / "scale", events=args.events)
             expected = sum(len(ids) for ids in scale.expected.values())
             missing = sum(len(scale.expected[t] - scale.stored.get(t, set())) for t in scale.expected)
-            print(f"scale-out: {scale.events:,} events by 3 consumers on 12 partitions, each restarted in turn; "
-                  f"drained in {scale.drain_seconds:.1f} s; rows {scale.rows:,} of {expected:,}, missing {missing}")
+            print(
+                f"scale-out: {scale.events:,} events by 3 consumers on 12 partitions, each restarted in turn; "
+                f"drained in {scale.drain_seconds:.1f} s; rows {scale.rows:,} of {expected:,}, missing {missing}"
+            )
             print(f"  re-balance after each restart: {', '.join(f'{s:.1f} s' for s in scale.rebalance_seconds)}")
             print(summary_line("scale_out_rebalance", statistics.median(scale.rebalance_seconds), "s", 5.0, "<=5s"))
     return 0

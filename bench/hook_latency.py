@@ -87,8 +87,14 @@ def stop_forwarders(home: Path) -> None:
 def run(label: str, kafka: str | None, runs: int, python: str) -> dict[str, float]:
     home = Path(tempfile.mkdtemp(prefix="omniclaude-bench-"))
     hooks = json.loads((ROOT / "hooks" / "hooks.json").read_text())["hooks"]
-    env = {"PATH": os.environ["PATH"], "HOME": str(home), "OMNICLAUDE_HOME": str(home / "oc"),
-           "CLAUDE_PLUGIN_ROOT": str(ROOT), "OMNICLAUDE_PYTHON": python, "CLAUDE_PROJECT_DIR": str(ROOT)}
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(home),
+        "OMNICLAUDE_HOME": str(home / "oc"),
+        "CLAUDE_PLUGIN_ROOT": str(ROOT),
+        "OMNICLAUDE_PYTHON": python,
+        "CLAUDE_PROJECT_DIR": str(ROOT),
+    }
     if kafka:
         env["OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS"] = kafka
     hook_times: list[float] = []
@@ -134,8 +140,7 @@ def main() -> int:
     spread = max(abs(r["hook_median_ms"] - base) / base for r in results.values())
     print(f"largest difference between configurations: {spread:.1%} of the unconfigured median")
     unconfigured = results["kafka not configured"]
-    print(summary_line("hook_latency", unconfigured["hook_median_ms"], "ms", unconfigured["floor_median_ms"],
-                       "<=2.0"))
+    print(summary_line("hook_latency", unconfigured["hook_median_ms"], "ms", unconfigured["floor_median_ms"], "<=2.0"))
     return 0
 
 

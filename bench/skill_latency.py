@@ -29,15 +29,51 @@ EXECUTION_ID = "01a21bf0-8e77-7209-82ac-6334164dbb2d"
 CASES: dict[str, list[str]] = {
     "log-execution start": ["start", "--agent", "code-reviewer", "--description", "review PR 42"],
     "log-execution progress": ["progress", "--execution-id", EXECUTION_ID, "--stage", "analysis", "--percent", "50"],
-    "log-agent-action": ["--agent", "code-reviewer", "--action-type", "tool_call", "--action-name", "Read",
-                         "--details", '{"file": "a.py"}', "--duration-ms", "12", "--success"],
-    "log-routing-decision": ["--agent", "api-architect", "--confidence", "0.92", "--strategy", "trigger_match",
-                             "--latency-ms", "45", "--alternatives", '[{"agent": "backend", "confidence": 0.7}]'],
+    "log-agent-action": [
+        "--agent",
+        "code-reviewer",
+        "--action-type",
+        "tool_call",
+        "--action-name",
+        "Read",
+        "--details",
+        '{"file": "a.py"}',
+        "--duration-ms",
+        "12",
+        "--success",
+    ],
+    "log-routing-decision": [
+        "--agent",
+        "api-architect",
+        "--confidence",
+        "0.92",
+        "--strategy",
+        "trigger_match",
+        "--latency-ms",
+        "45",
+        "--alternatives",
+        '[{"agent": "backend", "confidence": 0.7}]',
+    ],
     "log-transformation": ["--from-agent", "polymorphic", "--to-agent", "api-architect", "--confidence", "0.85"],
-    "log-performance-metrics": ["--query", "optimize queries", "--duration-ms", "12.5", "--no-cache-hit",
-                                "--candidates", "5"],
-    "log-detection-failure": ["--prompt", "fix CI", "--reason", "below threshold", "--status", "low_confidence",
-                              "--confidence", "0.41"],
+    "log-performance-metrics": [
+        "--query",
+        "optimize queries",
+        "--duration-ms",
+        "12.5",
+        "--no-cache-hit",
+        "--candidates",
+        "5",
+    ],
+    "log-detection-failure": [
+        "--prompt",
+        "fix CI",
+        "--reason",
+        "below threshold",
+        "--status",
+        "low_confidence",
+        "--confidence",
+        "0.41",
+    ],
 }
 
 
@@ -58,19 +94,25 @@ def p90(values: list[float]) -> float:
 
 def environment(home: Path, python: str) -> dict[str, str]:
     """What the Bash tool gives a skill: a session id, no CLAUDE_PROJECT_DIR; Kafka not configured."""
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "OMNICLAUDE_HOME": str(home / "oc"),
-            "CLAUDE_CODE_SESSION_ID": "bench-session", "OMNICLAUDE_PYTHON": python}
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "OMNICLAUDE_HOME": str(home / "oc"),
+        "CLAUDE_CODE_SESSION_ID": "bench-session",
+        "OMNICLAUDE_PYTHON": python,
+    }
 
 
 def importtime(command: list[str], env: dict[str, str], cwd: str) -> list[tuple[int, int, int, str]]:
     """Runs `command` with -X importtime; returns (depth, self us, cumulative us, module) per import."""
-    run = subprocess.run([command[0], "-X", "importtime", *command[1:]], env=env, cwd=cwd,
-                         capture_output=True, text=True, check=True)
+    run = subprocess.run(
+        [command[0], "-X", "importtime", *command[1:]], env=env, cwd=cwd, capture_output=True, text=True, check=True
+    )
     rows = []
     for line in run.stderr.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
             continue
-        self_us, cumulative_us, name = line[len("import time:"):].split("|")
+        self_us, cumulative_us, name = line[len("import time:") :].split("|")
         depth = (len(name) - len(name.lstrip()) - 1) // 2
         rows.append((depth, int(self_us), int(cumulative_us), name.strip()))
     return rows
@@ -126,8 +168,10 @@ def main() -> int:
         case = "log-agent-action"
         shim = str(ROOT / "hooks" / "run")
         shimmed = [timed([shim, script(case), *CASES[case]], env, cwd) for _ in range(args.runs)]
-        print(f"{case + ' via hooks/run':<26} {statistics.median(shimmed):7.1f} ms {p90(shimmed):7.1f} ms"
-              "   (the interpreter shim, as SKILL.md runs it)")
+        print(
+            f"{case + ' via hooks/run':<26} {statistics.median(shimmed):7.1f} ms {p90(shimmed):7.1f} ms"
+            "   (the interpreter shim, as SKILL.md runs it)"
+        )
 
         report_imports(importtime([args.python, script(case), *CASES[case]], env, cwd), args.top)
 

@@ -52,8 +52,11 @@ def build(path: Path, megabytes: int) -> tuple[int, int]:
 
 def usage_pass(path: Path, scratch: Path, run: int) -> tuple[float, int]:
     collector = UsageCollector(str(scratch / f"state-{run}"), None)
-    stop = {"event_type": "claude_hook", "context": {"project_name": "ledger"},
-            "payload": {"hook_event_name": "Stop", "input": {"transcript_path": str(path)}}}
+    stop = {
+        "event_type": "claude_hook",
+        "context": {"project_name": "ledger"},
+        "payload": {"hook_event_name": "Stop", "input": {"transcript_path": str(path)}},
+    }
     started = time.perf_counter()
     emitted = collector.collect([stop], lambda _line: None)
     return time.perf_counter() - started, emitted
@@ -86,8 +89,10 @@ def main() -> int:
             base_rates.append(mb / baseline_pass(transcript))
             print(f"run {run + 1}: usage {usage_rates[-1]:.1f} MB/s, json.loads baseline {base_rates[-1]:.1f} MB/s")
         usage, base = statistics.median(usage_rates), statistics.median(base_rates)
-        print(f"median: usage {usage:.1f} MB/s, baseline {base:.1f} MB/s, ratio {usage / base:.2f}x"
-              f" (target >= 50 MB/s: {'met' if usage >= 50 else 'NOT met'})")
+        print(
+            f"median: usage {usage:.1f} MB/s, baseline {base:.1f} MB/s, ratio {usage / base:.2f}x"
+            f" (target >= 50 MB/s: {'met' if usage >= 50 else 'NOT met'})"
+        )
         print(summary_line("usage", usage, "MB/s", base, ">=50MB/s"))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -121,8 +121,14 @@ def record_one_event(installer: Installer, home: Path) -> Path:
     """Fires the installed hook once, as Claude Code would; returns the spool folder."""
     env = installer.env(home, extra={"CLAUDE_PLUGIN_ROOT": str(dirs_of(home)["plugin"])})
     payload = json.dumps({"session_id": "s-1", "hook_event_name": "Stop", "cwd": str(home)})
-    subprocess.run(["sh", "-c", '"${CLAUDE_PLUGIN_ROOT}/hooks/run" hooks/capture.py Stop'], input=payload, text=True,
-                   env=env, check=True, timeout=30)
+    subprocess.run(
+        ["sh", "-c", '"${CLAUDE_PLUGIN_ROOT}/hooks/run" hooks/capture.py Stop'],
+        input=payload,
+        text=True,
+        env=env,
+        check=True,
+        timeout=30,
+    )
     spool = dirs_of(home)["state"] / "spool"
     assert sum(p.read_text().count("\n") for p in spool.glob("*.jsonl")) == 1
     return spool
@@ -141,8 +147,10 @@ def test_install_twice_changes_nothing_and_uninstall_reverses_it(installer: Inst
     first = ok(installer.run(home, path=path))
     venv_python = dirs["data"] / "venv" / "bin" / "python"
     assert (dirs["data"] / "python").read_text() == f"{venv_python}\n"
-    assert subprocess.run([str(venv_python), "-c", "import omniclaude.doctor, kafka, psycopg"],
-                          check=False).returncode == 0
+    assert (
+        subprocess.run([str(venv_python), "-c", "import omniclaude.doctor, kafka, psycopg"], check=False).returncode
+        == 0
+    )
     assert stat.S_IMODE(dirs["config"].stat().st_mode) == 0o700
     for name in ("config.env", "secrets.env"):
         assert stat.S_IMODE((dirs["config"] / name).stat().st_mode) == 0o600
@@ -182,8 +190,17 @@ def test_dry_run_on_a_fresh_home_prints_every_step_and_changes_nothing(installer
     home = tmp_path / "home"
     home.mkdir()
     claude = fake_claude(tmp_path / "claude")
-    out = ok(installer.run(home, "--dry-run", "--kafka-bootstrap-servers", "k:9092", "--database-url",
-                           "postgresql://me:hunter2@db/x", path=installer.path(claude / "bin")))
+    out = ok(
+        installer.run(
+            home,
+            "--dry-run",
+            "--kafka-bootstrap-servers",
+            "k:9092",
+            "--database-url",
+            "postgresql://me:hunter2@db/x",
+            path=installer.path(claude / "bin"),
+        )
+    )
     assert snapshot(home) == {}
     assert claude_calls(claude, changes_only=False) == []
     dirs = dirs_of(home)
@@ -212,19 +229,27 @@ def test_dry_run_on_a_fresh_home_prints_every_step_and_changes_nothing(installer
 @pytest.mark.parametrize(
     ("script", "message"),
     [
-        (None, "python3 is not on PATH: omniclaude needs Python >= 3.10 (Debian/Ubuntu: apt-get install python3 "
-               "python3-venv; macOS: brew install python), or pass --python /path/to/python3"),
+        (
+            None,
+            "python3 is not on PATH: omniclaude needs Python >= 3.10 (Debian/Ubuntu: apt-get install python3 "
+            "python3-venv; macOS: brew install python), or pass --python /path/to/python3",
+        ),
         ("echo 3.8.10", "is Python 3.8.10, but omniclaude needs Python >= 3.10: install a newer Python"),
-        ("echo 'error while loading shared libraries' >&2; exit 1",
-         "does not run (it exited with an error): omniclaude needs a working Python >= 3.10"),
-        ('case "$*" in *"import venv"*) exit 1 ;; *) echo 3.11.4 ;; esac',
-         "(Python 3.11.4) has no venv module or no ensurepip: install the package python3-venv "
-         "(Debian/Ubuntu: apt-get install python3-venv, or python3.11-venv)"),
+        (
+            "echo 'error while loading shared libraries' >&2; exit 1",
+            "does not run (it exited with an error): omniclaude needs a working Python >= 3.10",
+        ),
+        (
+            'case "$*" in *"import venv"*) exit 1 ;; *) echo 3.11.4 ;; esac',
+            "(Python 3.11.4) has no venv module or no ensurepip: install the package python3-venv "
+            "(Debian/Ubuntu: apt-get install python3-venv, or python3.11-venv)",
+        ),
     ],
     ids=["missing", "too-old", "broken", "no-venv"],
 )
-def test_an_unusable_python_is_named_exactly(installer: Installer, tmp_path: Path, script: str | None,
-                                              message: str) -> None:
+def test_an_unusable_python_is_named_exactly(
+    installer: Installer, tmp_path: Path, script: str | None, message: str
+) -> None:
     home = tmp_path / "home"
     home.mkdir()
     fake = tmp_path / "fake"
@@ -248,10 +273,25 @@ def test_usage_errors_exit_2(installer: Installer, tmp_path: Path) -> None:
         assert done.returncode == 2, args
         assert "see ./install.sh --help" in done.stderr
     help_text = ok(installer.run(home, "--help", pip=False))
-    for flag in ("--kafka-bootstrap-servers", "--kafka-security-protocol", "--kafka-sasl-mechanism",
-                 "--kafka-sasl-username", "--kafka-sasl-password", "--kafka-ssl-cafile", "--kafka-ssl-certfile",
-                 "--kafka-ssl-keyfile", "--topic-prefix", "--database-url", "--capture-mode", "--reset-config",
-                 "--dry-run", "--uninstall", "--keep-data", "--pip-args", "--python"):
+    for flag in (
+        "--kafka-bootstrap-servers",
+        "--kafka-security-protocol",
+        "--kafka-sasl-mechanism",
+        "--kafka-sasl-username",
+        "--kafka-sasl-password",
+        "--kafka-ssl-cafile",
+        "--kafka-ssl-certfile",
+        "--kafka-ssl-keyfile",
+        "--topic-prefix",
+        "--database-url",
+        "--capture-mode",
+        "--reset-config",
+        "--dry-run",
+        "--uninstall",
+        "--keep-data",
+        "--pip-args",
+        "--python",
+    ):
         assert flag in help_text
     assert snapshot(home) == {}
 
@@ -260,8 +300,9 @@ def test_usage_errors_exit_2(installer: Installer, tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def installed(checkout: Path, wheelhouse: Path, tools: Path, python_dir: Path,
-              tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Installer, Path]]:
+def installed(
+    checkout: Path, wheelhouse: Path, tools: Path, python_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Installer, Path]]:
     """One installed home (no claude on PATH) shared by the settings tests; each resets the files first."""
     scratch = tmp_path_factory.mktemp("settings")
     home = scratch / "home"
@@ -278,14 +319,31 @@ def settings_of(home: Path) -> tuple[dict[str, str], dict[str, str]]:
 
 def test_flags_replace_env_fills_and_reset_rewrites(installed: tuple[Installer, Path]) -> None:
     installer, home = installed
-    out = ok(installer.run(home, "--reset-config", "--capture-mode", "hash", "--kafka-sasl-password", " s3cr=t ",
-                           "--database-url", "postgresql://me:hunter2@db:5432/x", "--kafka-ssl-cafile", "ca.pem",
-                           extra={"OMNICLAUDE_TOPIC_PREFIX": "team"}))
+    out = ok(
+        installer.run(
+            home,
+            "--reset-config",
+            "--capture-mode",
+            "hash",
+            "--kafka-sasl-password",
+            " s3cr=t ",
+            "--database-url",
+            "postgresql://me:hunter2@db:5432/x",
+            "--kafka-ssl-cafile",
+            "ca.pem",
+            extra={"OMNICLAUDE_TOPIC_PREFIX": "team"},
+        )
+    )
     config, secrets = settings_of(home)
-    assert config == {"OMNICLAUDE_CAPTURE_MODE": "hash", "OMNICLAUDE_TOPIC_PREFIX": "team",
-                      "OMNICLAUDE_KAFKA_SSL_CAFILE": str(installer.scratch / "ca.pem")}  # made absolute
-    assert secrets == {"OMNICLAUDE_KAFKA_SASL_PASSWORD": " s3cr=t ",
-                       "OMNICLAUDE_DATABASE_URL": "postgresql://me:hunter2@db:5432/x"}
+    assert config == {
+        "OMNICLAUDE_CAPTURE_MODE": "hash",
+        "OMNICLAUDE_TOPIC_PREFIX": "team",
+        "OMNICLAUDE_KAFKA_SSL_CAFILE": str(installer.scratch / "ca.pem"),
+    }  # made absolute
+    assert secrets == {
+        "OMNICLAUDE_KAFKA_SASL_PASSWORD": " s3cr=t ",
+        "OMNICLAUDE_DATABASE_URL": "postgresql://me:hunter2@db:5432/x",
+    }
     assert "hunter2" not in out and "s3cr=t" not in out
     assert "set OMNICLAUDE_DATABASE_URL=postgresql://me:***@db:5432/x" in out
     assert "set OMNICLAUDE_KAFKA_SASL_PASSWORD=***" in out
@@ -293,9 +351,20 @@ def test_flags_replace_env_fills_and_reset_rewrites(installed: tuple[Installer, 
     # the environment only fills what the files lack; a flag replaces; an empty flag removes
     config_file = dirs_of(home)["config"] / "config.env"
     config_file.write_text(config_file.read_text() + "# mine\nOMNICLAUDE_HEALTH_URL=http://127.0.0.1:9/health\n")
-    out = ok(installer.run(home, "--capture-mode", "", "--topic-prefix", "ops",
-                           extra={"OMNICLAUDE_KAFKA_SASL_USERNAME": "bob", "OMNICLAUDE_TOPIC_PREFIX": "ignored",
-                                  "OMNICLAUDE_DATABASE_URL": "postgresql://other@db/y"}))
+    out = ok(
+        installer.run(
+            home,
+            "--capture-mode",
+            "",
+            "--topic-prefix",
+            "ops",
+            extra={
+                "OMNICLAUDE_KAFKA_SASL_USERNAME": "bob",
+                "OMNICLAUDE_TOPIC_PREFIX": "ignored",
+                "OMNICLAUDE_DATABASE_URL": "postgresql://other@db/y",
+            },
+        )
+    )
     config, secrets = settings_of(home)
     assert config["OMNICLAUDE_TOPIC_PREFIX"] == "ops"
     assert config["OMNICLAUDE_KAFKA_SASL_USERNAME"] == "bob"
@@ -338,8 +407,7 @@ def tree_size(root: Path) -> int:
 
 
 @pytest.mark.claude
-def test_the_real_claude_code_gets_the_clean_plugin_and_each_update(
-        installer: Installer, tmp_path: Path) -> None:
+def test_the_real_claude_code_gets_the_clean_plugin_and_each_update(installer: Installer, tmp_path: Path) -> None:
     from tests.harness.claude_code import ClaudeCodeUnavailable, claude_env, ensure_claude_code
 
     try:
@@ -365,8 +433,14 @@ def test_the_real_claude_code_gets_the_clean_plugin_and_each_update(
     assert "ok    plugin      omniclaude@omniclaude-local" in out
 
     def listing(*args: str) -> list[dict[str, object]]:
-        done = subprocess.run([str(claude), "plugin", *args, "--json"], env={**env, "PATH": path},
-                              capture_output=True, text=True, check=True, timeout=60)
+        done = subprocess.run(
+            [str(claude), "plugin", *args, "--json"],
+            env={**env, "PATH": path},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
         parsed: list[dict[str, object]] = json.loads(done.stdout)
         return parsed
 
@@ -375,7 +449,9 @@ def test_the_real_claude_code_gets_the_clean_plugin_and_each_update(
     assert entry["enabled"] is True
     assert f"Claude Code has loaded {entry['version']}" in out
     assert {"name": "omniclaude-local", "path": str(plugin)}.items() <= {
-        key: value for e in listing("marketplace", "list") if e["name"] == "omniclaude-local"
+        key: value
+        for e in listing("marketplace", "list")
+        if e["name"] == "omniclaude-local"
         for key, value in e.items()
     }.items()
     cache = home / ".claude" / "plugins" / "cache"
@@ -409,8 +485,12 @@ def test_the_readme_commands_run_by_their_bare_names(installed: tuple[Installer,
     out = ok(installer.run(home, path=path))
     assert "add this line to your shell" not in out  # the bin dir is on this PATH
     env = installer.env(home, path=path, extra={"OMNICLAUDE_DATABASE_URL": database_url})
-    for command in (["omniclaude", "status"], ["omniclaude", "tail"], ["omniclaude", "db", "upgrade"],
-                    ["omniclaude-consumer", "--help"]):
+    for command in (
+        ["omniclaude", "status"],
+        ["omniclaude", "tail"],
+        ["omniclaude", "db", "upgrade"],
+        ["omniclaude-consumer", "--help"],
+    ):
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
         assert done.returncode == 0, (command, done.stdout, done.stderr)
 

@@ -106,8 +106,11 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     try:
         server = HealthServer(state, settings.consumer_health_host, settings.consumer_health_port, tables=TABLES)
     except OSError as exc:
-        print(f"omniclaude-consumer: cannot serve health on {settings.consumer_health_host}:"
-              f"{settings.consumer_health_port}: {exc}", file=sys.stderr)
+        print(
+            f"omniclaude-consumer: cannot serve health on {settings.consumer_health_host}:"
+            f"{settings.consumer_health_port}: {exc}",
+            file=sys.stderr,
+        )
         return 1
     server.start()
     loop = build_loop(settings, state)

@@ -52,8 +52,9 @@ def _typed_envelopes() -> TypeAdapter[Envelope]:
     union: Any = Union
     annotated: Any = Annotated
     models = tuple(
-        create_model(f"{model.__name__}Envelope", __base__=Envelope,
-                     event_type=(literal[event_type], ...), payload=(model, ...))
+        create_model(
+            f"{model.__name__}Envelope", __base__=Envelope, event_type=(literal[event_type], ...), payload=(model, ...)
+        )
         for event_type, model in PAYLOAD_MODELS.items()
     )
     adapter: TypeAdapter[Envelope] = TypeAdapter(annotated[union[models], Field(discriminator="event_type")])

@@ -80,8 +80,9 @@ class ProducerFuture(Protocol):
 class Producer(Protocol):
     """The part of kafka-python's KafkaProducer used here."""
 
-    def send(self, topic: str, value: bytes | None = None, key: bytes | None = None,
-             headers: list[Header] | None = None) -> ProducerFuture: ...
+    def send(
+        self, topic: str, value: bytes | None = None, key: bytes | None = None, headers: list[Header] | None = None
+    ) -> ProducerFuture: ...
 
     def flush(self, timeout: float | None = None) -> None: ...
 

@@ -106,8 +106,13 @@ class _Latency:
 class ConsumerState:
     """The consumer's state, written by the poll loop, read by the health server via `snapshot()`."""
 
-    def __init__(self, *, stall_seconds: float = 30.0, clock: Callable[[], float] = time.monotonic,
-                 wall: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        stall_seconds: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
         self._lock = threading.Lock()
         self._clock = clock
         self._wall = wall
@@ -162,8 +167,16 @@ class ConsumerState:
             self._last_error = error
             self._retries += 1
 
-    def batch_done(self, *, consumed: int, written: Counter[str], unchanged: Counter[str],
-                   dead: Counter[str], seconds: float, committed: bool) -> None:
+    def batch_done(
+        self,
+        *,
+        consumed: int,
+        written: Counter[str],
+        unchanged: Counter[str],
+        dead: Counter[str],
+        seconds: float,
+        committed: bool,
+    ) -> None:
         """A batch is durable and (if `committed`) its offsets are committed."""
         with self._lock:
             self._backing_off = False
@@ -234,14 +247,30 @@ def render_metrics(snap: Snapshot, tables: Iterable[str] = ()) -> str:
     table_names = sorted(set(tables) | set(snap.written) | set(snap.unchanged))
     metric("up", "gauge", "1 while the poll loop is alive.", [("", int(alive))])
     metric("ready", "gauge", "1 while the consumer is ready.", [("", int(ready))])
-    metric("messages_consumed_total", "counter", "Messages handled (written, ignored or dead-lettered).",
-           [("", snap.consumed)])
-    metric("rows_inserted_total", "counter", "Rows inserted (executions: inserted or changed), by table.",
-           [(f'{{table="{_label(t)}"}}', snap.written.get(t, 0)) for t in table_names])
-    metric("rows_duplicate_total", "counter", "Re-delivered events ignored (no change), by table.",
-           [(f'{{table="{_label(t)}"}}', snap.unchanged.get(t, 0)) for t in table_names])
-    metric("dead_lettered_total", "counter", "Messages sent to the dead-letter topic, by reason.",
-           [(f'{{reason="{_label(r)}"}}', v) for r, v in sorted(snap.dead_lettered.items())])
+    metric(
+        "messages_consumed_total",
+        "counter",
+        "Messages handled (written, ignored or dead-lettered).",
+        [("", snap.consumed)],
+    )
+    metric(
+        "rows_inserted_total",
+        "counter",
+        "Rows inserted (executions: inserted or changed), by table.",
+        [(f'{{table="{_label(t)}"}}', snap.written.get(t, 0)) for t in table_names],
+    )
+    metric(
+        "rows_duplicate_total",
+        "counter",
+        "Re-delivered events ignored (no change), by table.",
+        [(f'{{table="{_label(t)}"}}', snap.unchanged.get(t, 0)) for t in table_names],
+    )
+    metric(
+        "dead_lettered_total",
+        "counter",
+        "Messages sent to the dead-letter topic, by reason.",
+        [(f'{{reason="{_label(r)}"}}', v) for r, v in sorted(snap.dead_lettered.items())],
+    )
     metric("retries_total", "counter", "Batches retried after a transient failure.", [("", snap.retries)])
     metric("backing_off", "gauge", "1 while backing off after a transient failure.", [("", int(snap.backing_off))])
     lines.append(f"# HELP {n}_batch_seconds Time from poll to offset commit of a batch.")
@@ -251,14 +280,26 @@ def render_metrics(snap: Snapshot, tables: Iterable[str] = ()) -> str:
     lines.append(f'{n}_batch_seconds_bucket{{le="+Inf"}} {snap.batches}')
     lines.append(f"{n}_batch_seconds_sum {snap.latency_sum:.17g}")
     lines.append(f"{n}_batch_seconds_count {snap.batches}")
-    metric("lag", "gauge", "Messages between the committed offset and the high-water mark, by partition.",
-           [(f'{{topic="{_label(p.topic)}",partition="{p.partition}"}}', v) for p, v in sorted(snap.lag.items())])
+    metric(
+        "lag",
+        "gauge",
+        "Messages between the committed offset and the high-water mark, by partition.",
+        [(f'{{topic="{_label(p.topic)}",partition="{p.partition}"}}', v) for p, v in sorted(snap.lag.items())],
+    )
     metric("assigned_partitions", "gauge", "Partitions assigned to this consumer.", [("", len(snap.assigned))])
     if snap.last_commit_at is not None:
-        metric("last_commit_timestamp_seconds", "gauge", "Unix time of the last offset commit.",
-               [("", snap.last_commit_at)])
-    metric("heartbeat_age_seconds", "gauge", "Seconds since the poll loop last made progress.",
-           [("", round(snap.heartbeat_age, 3))])
+        metric(
+            "last_commit_timestamp_seconds",
+            "gauge",
+            "Unix time of the last offset commit.",
+            [("", snap.last_commit_at)],
+        )
+    metric(
+        "heartbeat_age_seconds",
+        "gauge",
+        "Seconds since the poll loop last made progress.",
+        [("", round(snap.heartbeat_age, 3))],
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -336,8 +377,9 @@ class HealthServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, state: ConsumerState, host: str = "127.0.0.1", port: int = 0,
-                 tables: Iterable[str] = ()) -> None:
+    def __init__(
+        self, state: ConsumerState, host: str = "127.0.0.1", port: int = 0, tables: Iterable[str] = ()
+    ) -> None:
         self.state = state
         self.tables = tuple(tables)
         self._thread: threading.Thread | None = None
@@ -351,8 +393,9 @@ class HealthServer(ThreadingHTTPServer):
         return int(self.server_address[1])
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.2},
-                                        name="omniclaude-consumer-health", daemon=True)
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.2}, name="omniclaude-consumer-health", daemon=True
+        )
         self._thread.start()
 
     def stop(self, drain_seconds: float = 2.0) -> None:

@@ -159,8 +159,10 @@ class Loop:
         finally:
             self._state.stop("shutdown")
             if self._batch is not None:
-                log.info("stopping with %d messages polled but not committed (they will be re-delivered)",
-                         len(self._batch.messages))
+                log.info(
+                    "stopping with %d messages polled but not committed (they will be re-delivered)",
+                    len(self._batch.messages),
+                )
 
     def close(self) -> None:
         """Closes the Kafka consumer, the dead-letter producer and the database connection. Idempotent."""
@@ -247,8 +249,14 @@ class Loop:
             self._dead_letters.send(batch.letters)
             batch.dead_lettered = True
             for letter in batch.letters:
-                log.warning("dead-lettered %s[%d]@%d: %s: %s", letter.message.topic, letter.message.partition,
-                            letter.message.offset, letter.reason, letter.error)
+                log.warning(
+                    "dead-lettered %s[%d]@%d: %s: %s",
+                    letter.message.topic,
+                    letter.message.partition,
+                    letter.message.offset,
+                    letter.reason,
+                    letter.error,
+                )
         self._tracker.mark_durable(batch.messages)
         offsets = self._tracker.to_commit()
         committed = True
@@ -256,8 +264,9 @@ class Loop:
             self._require_source().commit(offsets)
             self._tracker.committed(offsets)
         except CommitLost as exc:
-            log.warning("offset commit lost to a rebalance (the batch is durable; it will be re-delivered "
-                        "and ignored): %s", exc)
+            log.warning(
+                "offset commit lost to a rebalance (the batch is durable; it will be re-delivered and ignored): %s", exc
+            )
             self._tracker.forget(offsets)
             committed = False
         self._state.batch_done(

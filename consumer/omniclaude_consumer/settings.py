@@ -108,8 +108,9 @@ def _database_url(value: str) -> str | None:
     return "must be a postgresql:// URL or a libpq key=value string"
 
 
-def setting(default: Any, doc: str, validator: Validator | None = None, *, secret: bool = False,
-            required: bool = False) -> Any:
+def setting(
+    default: Any, doc: str, validator: Validator | None = None, *, secret: bool = False, required: bool = False
+) -> Any:
     """One row of the declaration below: a dataclass field whose metadata is its `Setting`."""
     return field(default=default, metadata={"setting": (doc, validator, secret, required)})
 
@@ -120,11 +121,12 @@ class ConsumerSettings:
     default, its doc (the README's consumer table) and its validator. Adding a setting is one row."""
 
     kafka_bootstrap_servers: str = setting(
-        None, "Kafka bootstrap servers, host:port[,host:port...]", _not_blank, required=True)
+        None, "Kafka bootstrap servers, host:port[,host:port...]", _not_blank, required=True
+    )
     kafka_security_protocol: str = setting(
-        "PLAINTEXT", "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL", one_of(*SECURITY_PROTOCOLS))
-    kafka_sasl_mechanism: str | None = setting(
-        None, "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", one_of(*SASL_MECHANISMS))
+        "PLAINTEXT", "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL", one_of(*SECURITY_PROTOCOLS)
+    )
+    kafka_sasl_mechanism: str | None = setting(None, "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", one_of(*SASL_MECHANISMS))
     kafka_sasl_username: str | None = setting(None, "SASL user name")
     kafka_sasl_password: str | None = setting(None, "SASL password (keep it in secrets.env)", secret=True)
     kafka_ssl_cafile: str | None = setting(None, "CA bundle to verify the brokers")
@@ -132,51 +134,66 @@ class ConsumerSettings:
     kafka_ssl_keyfile: str | None = setting(None, "client private key (PEM)")
     topic_prefix: str = setting("omniclaude", "prefix of every topic name", _topic_prefix)
     topic_partitions: int = setting(
-        3, "partitions of the topics the consumer creates when they are missing", between(1, 10_000))
+        3, "partitions of the topics the consumer creates when they are missing", between(1, 10_000)
+    )
     consumer_group: str = setting("omniclaude-consumer", "Kafka consumer group id", _not_blank)
     consumer_client_id: str = setting("omniclaude-consumer", "Kafka client id", _not_blank)
     consumer_instance_id: str | None = setting(
-        None, "static group membership id, stable per deployment (default: <group>-<host name>; give each "
-        "consumer on one host its own; `dynamic` turns static membership off)", _instance_id)
+        None,
+        "static group membership id, stable per deployment (default: <group>-<host name>; give each "
+        "consumer on one host its own; `dynamic` turns static membership off)",
+        _instance_id,
+    )
     database_url: str = setting(
-        None, "PostgreSQL URL; its query string (sslmode, sslrootcert, ...) goes to libpq unchanged",
-        _database_url, secret=True, required=True)
+        None,
+        "PostgreSQL URL; its query string (sslmode, sslrootcert, ...) goes to libpq unchanged",
+        _database_url,
+        secret=True,
+        required=True,
+    )
     database_sslmode: str | None = setting(None, "libpq sslmode, overriding the URL's", one_of(*SSL_MODES))
     consumer_max_poll_records: int = setting(
-        5000, "most messages per poll, and so per database transaction", between(1, 100_000))
-    consumer_poll_timeout_ms: int = setting(
-        1000, "longest wait for messages in one poll, in ms", between(10, 60_000))
+        5000, "most messages per poll, and so per database transaction", between(1, 100_000)
+    )
+    consumer_poll_timeout_ms: int = setting(1000, "longest wait for messages in one poll, in ms", between(10, 60_000))
     consumer_message_max_bytes: int = setting(
-        1_048_576, "larger message values are dead-lettered (too_large)", between(1, 1 << 30))
+        1_048_576, "larger message values are dead-lettered (too_large)", between(1, 1 << 30)
+    )
     consumer_session_timeout_ms: int = setting(
-        45_000, "Kafka group session timeout in ms: how long a dead consumer keeps its partitions",
-        between(1000, 3_600_000))
+        45_000,
+        "Kafka group session timeout in ms: how long a dead consumer keeps its partitions",
+        between(1000, 3_600_000),
+    )
     consumer_auto_offset_reset: str = setting(
-        "earliest", "where a new group starts: earliest or latest", one_of(*OFFSET_RESETS))
-    consumer_retry_backoff_ms: int = setting(
-        200, "first backoff after a transient failure, in ms", between(1, 600_000))
-    consumer_retry_backoff_max_ms: int = setting(
-        30_000, "cap of the exponential backoff, in ms", between(1, 3_600_000))
+        "earliest", "where a new group starts: earliest or latest", one_of(*OFFSET_RESETS)
+    )
+    consumer_retry_backoff_ms: int = setting(200, "first backoff after a transient failure, in ms", between(1, 600_000))
+    consumer_retry_backoff_max_ms: int = setting(30_000, "cap of the exponential backoff, in ms", between(1, 3_600_000))
     consumer_dlq_window: int = setting(
-        1000, "number of recent messages the dead-letter limit looks at", between(1, 10_000_000))
+        1000, "number of recent messages the dead-letter limit looks at", between(1, 10_000_000)
+    )
     consumer_dlq_max_share: float = setting(
-        0.25, "largest dead-lettered share of the window before the consumer stops (1 = never stop)", _share)
-    consumer_health_host: str = setting(
-        "127.0.0.1", "address of the /health, /ready and /metrics server", _not_blank)
+        0.25, "largest dead-lettered share of the window before the consumer stops (1 = never stop)", _share
+    )
+    consumer_health_host: str = setting("127.0.0.1", "address of the /health, /ready and /metrics server", _not_blank)
     consumer_health_port: int = setting(8089, "port of the health server (0: any free port)", between(0, 65535))
     consumer_stall_seconds: float = setting(
-        30.0, "/health fails when the poll loop made no progress for this long", between(1, 3600))
+        30.0, "/health fails when the poll loop made no progress for this long", between(1, 3600)
+    )
     consumer_log_level: str = setting("INFO", "log level", one_of(*LOG_LEVELS))
 
     def __post_init__(self) -> None:
         for setting in SETTINGS:
             setting.validate(getattr(self, setting.name))
         if self.consumer_retry_backoff_max_ms < self.consumer_retry_backoff_ms:
-            raise SettingsError(f"{_BY_NAME['consumer_retry_backoff_max_ms'].env} must not be less than "
-                                f"{_BY_NAME['consumer_retry_backoff_ms'].env}")
+            raise SettingsError(
+                f"{_BY_NAME['consumer_retry_backoff_max_ms'].env} must not be less than "
+                f"{_BY_NAME['consumer_retry_backoff_ms'].env}"
+            )
         if self.kafka_security_protocol.startswith("SASL") and not self.kafka_sasl_mechanism:
-            raise SettingsError(f"{_BY_NAME['kafka_sasl_mechanism'].env} is required with "
-                                f"{self.kafka_security_protocol}")
+            raise SettingsError(
+                f"{_BY_NAME['kafka_sasl_mechanism'].env} is required with {self.kafka_security_protocol}"
+            )
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={value!r}" for name, value in self.describe().items())
@@ -223,8 +240,6 @@ class ConsumerSettings:
         return client_config(self, self.consumer_client_id)
 
 
-
-
 def _kind(annotation: object) -> type:
     """The parse type of a field from its annotation ("int", "float | None", "str", ...)."""
     text = str(annotation)
@@ -264,4 +279,3 @@ def load_settings(environ: Mapping[str, str] | None = None) -> ConsumerSettings:
         if setting.required and setting.name not in values:
             raise SettingsError(f"{setting.env} is required ({setting.doc})")
     return ConsumerSettings(**values)
-

@@ -78,31 +78,42 @@ def _as_message(record: Any) -> Message:
 class KafkaSource:
     """A subscribed kafka-python KafkaConsumer, committing only what it is told to."""
 
-    def __init__(self, topics: Sequence[str], *, group: str, config: dict[str, Any], max_poll_records: int,
-                 session_timeout_ms: int, auto_offset_reset: str, group_instance_id: str | None = None,
-                 bootstrap_timeout_ms: int = 10_000) -> None:
+    def __init__(
+        self,
+        topics: Sequence[str],
+        *,
+        group: str,
+        config: dict[str, Any],
+        max_poll_records: int,
+        session_timeout_ms: int,
+        auto_offset_reset: str,
+        group_instance_id: str | None = None,
+        bootstrap_timeout_ms: int = 10_000,
+    ) -> None:
         from kafka import ConsumerRebalanceListener, KafkaConsumer
 
         class Listener(_Listener, ConsumerRebalanceListener):  # type: ignore[misc]
             pass
 
         self._listener = Listener()
-        self._consumer = KafkaConsumer(**{
-            **config,
-            "group_id": group,
-            "group_instance_id": group_instance_id,
-            "enable_auto_commit": False,
-            "auto_offset_reset": auto_offset_reset,
-            "key_deserializer": None,
-            "value_deserializer": None,
-            "max_poll_records": max_poll_records,
-            "session_timeout_ms": session_timeout_ms,
-            "heartbeat_interval_ms": max(100, min(3000, session_timeout_ms // 3)),
-            "max_poll_interval_ms": max(300_000, session_timeout_ms),
-            "request_timeout_ms": max(30_000, config.get("request_timeout_ms", 0)),
-            "allow_auto_create_topics": False,
-            "bootstrap_timeout_ms": bootstrap_timeout_ms,
-        })
+        self._consumer = KafkaConsumer(
+            **{
+                **config,
+                "group_id": group,
+                "group_instance_id": group_instance_id,
+                "enable_auto_commit": False,
+                "auto_offset_reset": auto_offset_reset,
+                "key_deserializer": None,
+                "value_deserializer": None,
+                "max_poll_records": max_poll_records,
+                "session_timeout_ms": session_timeout_ms,
+                "heartbeat_interval_ms": max(100, min(3000, session_timeout_ms // 3)),
+                "max_poll_interval_ms": max(300_000, session_timeout_ms),
+                "request_timeout_ms": max(30_000, config.get("request_timeout_ms", 0)),
+                "allow_auto_create_topics": False,
+                "bootstrap_timeout_ms": bootstrap_timeout_ms,
+            }
+        )
         self._consumer.subscribe(topics=list(topics), listener=self._listener)
         self._paused: set[Partition] = set()
 
@@ -191,4 +202,3 @@ class KafkaSource:
             self._consumer.close(autocommit=False, timeout_ms=5000)
         except Exception as exc:  # best effort at shutdown
             log.warning("closing the Kafka consumer failed: %s", exc)
-

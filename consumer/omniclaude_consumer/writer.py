@@ -244,8 +244,14 @@ class Writer(Generic[T]):
         self._staged = False
 
     @classmethod
-    def for_url(cls, url: str, *, sslmode: str | None = None, application_name: str = "omniclaude-consumer",
-                connect_timeout: int = 5) -> Writer[T]:
+    def for_url(
+        cls,
+        url: str,
+        *,
+        sslmode: str | None = None,
+        application_name: str = "omniclaude-consumer",
+        connect_timeout: int = 5,
+    ) -> Writer[T]:
         """A writer connecting to `url` (its query string, e.g. `sslmode`, is passed to libpq unchanged)."""
         kwargs: dict[str, Any] = {
             "autocommit": True,

@@ -43,7 +43,7 @@ try:
     )
     _encode: Callable[[object, int], list[str]] | None = _json.make_encoder(
         None, None, _json.encode_basestring, None, ":", ",", False, False, True  # type: ignore[arg-type]
-    )
+    )  # fmt: skip
 except (ImportError, AttributeError):  # pragma: no cover - interpreters without the accelerator
     _scan = None
     _encode = None

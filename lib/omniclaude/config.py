@@ -38,8 +38,9 @@ class Field:
 
     __slots__ = ("choices", "default", "doc", "kind", "name", "option", "secret")
 
-    def __init__(self, default: object, doc: str, *, secret: bool = False, choices: tuple[str, ...] = (),
-                 option: str = "") -> None:
+    def __init__(
+        self, default: object, doc: str, *, secret: bool = False, choices: tuple[str, ...] = (), option: str = ""
+    ) -> None:
         self.name = ""
         self.kind: type = str
         self.default = default
@@ -67,8 +68,7 @@ class Field:
         return "--" + self.name.replace("_", "-")
 
 
-def setting(default: object, doc: str, *, secret: bool = False, choices: tuple[str, ...] = (),
-            option: str = "") -> Any:
+def setting(default: object, doc: str, *, secret: bool = False, choices: tuple[str, ...] = (), option: str = "") -> Any:
     """One row of `Settings` (see `Field`); typed Any so that the row's annotation is the attribute's type."""
     return Field(default, doc, secret=secret, choices=choices, option=option)
 
@@ -83,11 +83,14 @@ class Settings:
 
     home: str | None = setting(None, "One folder for all of omniclaude's files, instead of the platform's user dirs.")
     kafka_bootstrap_servers: str | None = setting(
-        None, "Kafka bootstrap servers (host:port,...). Unset: events wait in the spool.", option="HOST:PORT[,...]")
+        None, "Kafka bootstrap servers (host:port,...). Unset: events wait in the spool.", option="HOST:PORT[,...]"
+    )
     kafka_security_protocol: str = setting(
-        "PLAINTEXT", "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.", choices=SECURITY_PROTOCOLS, option="P")
+        "PLAINTEXT", "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.", choices=SECURITY_PROTOCOLS, option="P"
+    )
     kafka_sasl_mechanism: str | None = setting(
-        None, "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.", choices=SASL_MECHANISMS, option="M")
+        None, "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.", choices=SASL_MECHANISMS, option="M"
+    )
     kafka_sasl_username: str | None = setting(None, "SASL user name.", option="USER")
     kafka_sasl_password: str | None = setting(None, "SASL password (kept in secrets.env).", secret=True, option="PW")
     kafka_ssl_cafile: str | None = setting(None, "CA bundle for SSL.", option="FILE")
@@ -97,22 +100,23 @@ class Settings:
     topic_prefix: str = setting("omniclaude", "Prefix of every topic name.", option="PREFIX")
     topic_partitions: int = setting(3, "Partitions of the topics the forwarder creates.")
     capture_mode: str = setting(
-        "redacted", "Prompt capture: full, redacted, hash or off.", choices=CAPTURE_MODES, option="MODE")
+        "redacted", "Prompt capture: full, redacted, hash or off.", choices=CAPTURE_MODES, option="MODE"
+    )
     redact_patterns: str | None = setting(None, "Extra regular expressions to redact, one per line.")
     prompt_hash_key: str | None = setting(
-        None, "HMAC key for `hash` capture mode (kept in secrets.env; made by the forwarder on first use).",
-        secret=True)
-    spool_max_bytes: int = setting(
-        512 * 1024 * 1024, "Spool cap in bytes; when full, the oldest events are dropped.")
+        None, "HMAC key for `hash` capture mode (kept in secrets.env; made by the forwarder on first use).", secret=True
+    )
+    spool_max_bytes: int = setting(512 * 1024 * 1024, "Spool cap in bytes; when full, the oldest events are dropped.")
     event_max_bytes: int = setting(256 * 1024, "Largest event in bytes; longer strings are truncated to fit.")
     forwarder_idle_seconds: float = setting(30.0, "The forwarder exits after this long with nothing to send.")
     database_url: str | None = setting(
-        None, "PostgreSQL URL for `omniclaude db` and doctor (kept in secrets.env).", secret=True, option="URL")
+        None, "PostgreSQL URL for `omniclaude db` and doctor (kept in secrets.env).", secret=True, option="URL"
+    )
     python: str | None = setting(None, "Interpreter for the hooks and the forwarder (recorded by install.sh).")
     health_url: str | None = setting(None, "The consumer's health endpoint, checked by doctor.", option="URL")
     dashboard_token: str | None = setting(
-        None, "Token `omniclaude dashboard` requires of every request; needed to listen beyond loopback.",
-        secret=True)
+        None, "Token `omniclaude dashboard` requires of every request; needed to listen beyond loopback.", secret=True
+    )
 
     def __init__(self, environ: Mapping[str, str] | None = None, **values: object) -> None:
         for field in FIELDS:
@@ -166,7 +170,7 @@ def parse_env_file(text: str) -> dict[str, str]:
         if not line or line.startswith("#"):
             continue
         if line.startswith("export "):
-            line = line[len("export "):].lstrip()
+            line = line[len("export ") :].lstrip()
         key, sep, value = line.partition("=")
         if not sep:
             continue

@@ -78,7 +78,7 @@ def controlling_tty(pid: str | None) -> str | None:
     except OSError:
         return None
     # Field 7 (tty_nr) follows the command name, which is in parentheses and may contain spaces.
-    fields = stat[stat.rfind(b")") + 2:].split()
+    fields = stat[stat.rfind(b")") + 2 :].split()
     try:
         tty_nr = int(fields[4])
     except (IndexError, ValueError):

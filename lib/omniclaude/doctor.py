@@ -111,8 +111,12 @@ def check_config(settings: Settings, error: Exception | None = None) -> Check:
     """The settings files: readable, valid (`error` is what loading raised), secrets.env private."""
     config_path, secrets_path = config_paths(settings.environ)
     if error is not None:
-        return Check("config", FAIL, f"invalid setting: {error}",
-                     f"correct it in {config_path}, {secrets_path} or the environment")
+        return Check(
+            "config",
+            FAIL,
+            f"invalid setting: {error}",
+            f"correct it in {config_path}, {secrets_path} or the environment",
+        )
     found = [path for path in (config_path, secrets_path) if os.path.exists(path)]
     detail = ", ".join(found) if found else f"no config file ({config_path}): all defaults"
     try:
@@ -120,8 +124,9 @@ def check_config(settings: Settings, error: Exception | None = None) -> Check:
     except OSError:
         mode = None
     if mode is not None and mode & 0o077:
-        return Check("config", WARN, f"{SECRETS_FILE} is readable by others (mode {mode:04o})",
-                     f"chmod 600 '{secrets_path}'")
+        return Check(
+            "config", WARN, f"{SECRETS_FILE} is readable by others (mode {mode:04o})", f"chmod 600 '{secrets_path}'"
+        )
     return Check("config", OK, detail)
 
 
@@ -145,8 +150,14 @@ def hooks_python(plugin_root: str | None, settings: Settings) -> tuple[list[str]
     if sh is None or not os.path.isfile(shim):
         return None, f"cannot run {shim} (it or sh is missing)"
     try:
-        done = subprocess.run([sh, shim, "--which"], env=dict(settings.environ), capture_output=True, text=True,
-                              timeout=SUBPROCESS_TIMEOUT_S, check=False)
+        done = subprocess.run(
+            [sh, shim, "--which"],
+            env=dict(settings.environ),
+            capture_output=True,
+            text=True,
+            timeout=SUBPROCESS_TIMEOUT_S,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         return None, f"{shim} did not run: {exc}"
     line = done.stdout.strip()
@@ -158,8 +169,9 @@ def hooks_python(plugin_root: str | None, settings: Settings) -> tuple[list[str]
 def _python_version(python: list[str]) -> tuple[int, ...] | None:
     code = "import sys; print('%d.%d.%d' % sys.version_info[:3])"
     try:
-        done = subprocess.run([*python, "-c", code], capture_output=True, text=True,
-                              timeout=SUBPROCESS_TIMEOUT_S, check=False)
+        done = subprocess.run(
+            [*python, "-c", code], capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S, check=False
+        )
         return tuple(int(part) for part in done.stdout.strip().split(".")) if done.returncode == 0 else None
     except (OSError, ValueError, subprocess.SubprocessError):
         return None
@@ -174,24 +186,44 @@ def check_interpreter(settings: Settings, plugin_root: str | None = None) -> Che
     recorded by the installer (not a python from PATH), and >= 3.10."""
     running = _dotted(sys.version_info[:3])
     if sys.version_info[:2] < MIN_PYTHON:
-        return Check("interpreter", FAIL, f"doctor runs on Python {running}; omniclaude needs >= 3.10",
-                     "install Python >= 3.10 and run install.sh again")
+        return Check(
+            "interpreter",
+            FAIL,
+            f"doctor runs on Python {running}; omniclaude needs >= 3.10",
+            "install Python >= 3.10 and run install.sh again",
+        )
     python, source = hooks_python(plugin_root, settings)
     if python is None:
-        return Check("interpreter", WARN, f"cannot tell which Python the hooks run: {source}",
-                     "run install.sh, or `omniclaude doctor --plugin-root /path/to/omniclaude`")
+        return Check(
+            "interpreter",
+            WARN,
+            f"cannot tell which Python the hooks run: {source}",
+            "run install.sh, or `omniclaude doctor --plugin-root /path/to/omniclaude`",
+        )
     shown = " ".join(python)
     version = _python_version(python)
     if version is None:
-        return Check("interpreter", FAIL, f"{shown} (from {source}) does not run",
-                     "run install.sh again (it recreates the virtual environment)")
+        return Check(
+            "interpreter",
+            FAIL,
+            f"{shown} (from {source}) does not run",
+            "run install.sh again (it recreates the virtual environment)",
+        )
     if tuple(version[:2]) < MIN_PYTHON:
-        return Check("interpreter", FAIL, f"{shown} is Python {_dotted(version)}; omniclaude needs >= 3.10",
-                     "run install.sh --python /path/to/python3.10-or-newer")
+        return Check(
+            "interpreter",
+            FAIL,
+            f"{shown} is Python {_dotted(version)}; omniclaude needs >= 3.10",
+            "run install.sh --python /path/to/python3.10-or-newer",
+        )
     detail = f"hooks run {shown} (Python {_dotted(version)}); doctor runs Python {running}"
     if not os.path.isabs(python[0]):
-        return Check("interpreter", WARN, f"{detail}: found on PATH, no interpreter is recorded",
-                     "run install.sh (skills then validate, and the forwarder finds its Kafka client)")
+        return Check(
+            "interpreter",
+            WARN,
+            f"{detail}: found on PATH, no interpreter is recorded",
+            "run install.sh (skills then validate, and the forwarder finds its Kafka client)",
+        )
     return Check("interpreter", OK, detail)
 
 
@@ -215,21 +247,37 @@ def check_spool(settings: Settings) -> Check:
     dropped = f"; {safety.dropped} event(s) were dropped: no safe spool folder" if safety.dropped else ""
     if safety.unsafe:
         more = f" (and {len(safety.unsafe) - 1} more)" if len(safety.unsafe) > 1 else ""
-        return Check("spool", FAIL, f"{safety.unsafe[0]}{more}: not used{dropped}",
-                     "remove it, or make it yours and private (chown; chmod 700 folders, 600 files); "
-                     "meanwhile events go to the temp-dir fallback when that is safe")
+        return Check(
+            "spool",
+            FAIL,
+            f"{safety.unsafe[0]}{more}: not used{dropped}",
+            "remove it, or make it yours and private (chown; chmod 700 folders, 600 files); "
+            "meanwhile events go to the temp-dir fallback when that is safe",
+        )
     check = _primary_spool(settings, spool)
     if check.status == FAIL:
         return check
     if safety.fallback_refused:
-        return Check("spool", WARN, f"{check.detail}; fallback refused: {safety.fallback_refused}{dropped}",
-                     "remove the folder it names (another user may have made it); omniclaude makes its own")
+        return Check(
+            "spool",
+            WARN,
+            f"{check.detail}; fallback refused: {safety.fallback_refused}{dropped}",
+            "remove the folder it names (another user may have made it); omniclaude makes its own",
+        )
     if safety.dropped:
-        return Check("spool", WARN, f"{check.detail}{dropped}",
-                     f"keep the spool folders safe; delete {unspooled_path(settings)} to reset the count")
+        return Check(
+            "spool",
+            WARN,
+            f"{check.detail}{dropped}",
+            f"keep the spool folders safe; delete {unspooled_path(settings)} to reset the count",
+        )
     if safety.fallback_pending:
-        return Check("spool", WARN, f"{check.detail}; {safety.fallback_pending} event(s) wait in {safety.fallback}",
-                     "omniclaude flush (it drains the fallback spool too)")
+        return Check(
+            "spool",
+            WARN,
+            f"{check.detail}; {safety.fallback_pending} event(s) wait in {safety.fallback}",
+            "omniclaude flush (it drains the fallback spool too)",
+        )
     return check
 
 
@@ -238,11 +286,19 @@ def _primary_spool(settings: Settings, spool: str) -> Check:
         ancestor = _nearest_existing(os.path.dirname(spool))
         if os.path.isdir(ancestor) and os.access(ancestor, os.W_OK | os.X_OK):
             return Check("spool", OK, f"{spool} (created on the first event)")
-        return Check("spool", FAIL, f"{spool} does not exist and {ancestor} is not writable",
-                     f"make {ancestor} writable, or set OMNICLAUDE_HOME to a writable folder")
+        return Check(
+            "spool",
+            FAIL,
+            f"{spool} does not exist and {ancestor} is not writable",
+            f"make {ancestor} writable, or set OMNICLAUDE_HOME to a writable folder",
+        )
     if not os.access(spool, os.W_OK | os.X_OK):
-        return Check("spool", FAIL, f"{spool} is not writable: events go to a fallback folder",
-                     f"chmod u+rwx '{spool}' (and check its owner)")
+        return Check(
+            "spool",
+            FAIL,
+            f"{spool} is not writable: events go to a fallback folder",
+            f"chmod u+rwx '{spool}' (and check its owner)",
+        )
     try:
         events, size, _first = SpoolReader(spool).pending()
     except OSError as exc:
@@ -253,8 +309,12 @@ def _primary_spool(settings: Settings, spool: str) -> Check:
     quarantine = os.path.join(spool, QUARANTINE_NAME)
     held = quarantined_lines(spool)
     if held:
-        return Check("spool", WARN, f"{spool}: {waiting}; {held} unreadable line(s) quarantined in {quarantine}",
-                     f"errors.log in {spool} says why each was skipped; delete {QUARANTINE_NAME} once looked at")
+        return Check(
+            "spool",
+            WARN,
+            f"{spool}: {waiting}; {held} unreadable line(s) quarantined in {quarantine}",
+            f"errors.log in {spool} says why each was skipped; delete {QUARANTINE_NAME} once looked at",
+        )
     return Check("spool", OK, f"{spool}: {waiting}")
 
 
@@ -265,18 +325,24 @@ def check_usage(settings: Settings) -> Check:
     try:
         load_prices(settings.dirs.config)
     except PriceError as exc:
-        return Check("usage", FAIL, f"price file ignored: {exc}",
-                     "fix or remove that file (`omniclaude prices` shows the table)")
+        return Check(
+            "usage", FAIL, f"price file ignored: {exc}", "fix or remove that file (`omniclaude prices` shows the table)"
+        )
     seen = summary(settings.dirs.state)
     detail = f"{seen['transcripts']} transcript(s) followed, {seen['responses']} response(s) recorded"
-    problems = [f"{seen[name]} {name.replace('_', ' ')}" for name in
-                ("missing_files", "unreadable_files", "malformed_lines", "unknown_model_responses") if seen[name]]
+    problems = [
+        f"{seen[name]} {name.replace('_', ' ')}"
+        for name in ("missing_files", "unreadable_files", "malformed_lines", "unknown_model_responses")
+        if seen[name]
+    ]
     if not problems:
         return Check("usage", OK, detail)
     fix = "check the transcript files named in the last problem"
     if seen["unknown_models"]:
-        fix = (f"add {', '.join(seen['unknown_models'])} to {os.path.join(settings.dirs.config, 'prices.json')}"
-               " (see `omniclaude prices`)")
+        fix = (
+            f"add {', '.join(seen['unknown_models'])} to {os.path.join(settings.dirs.config, 'prices.json')}"
+            " (see `omniclaude prices`)"
+        )
     last = f"; last: {seen['last_problem']}" if seen["last_problem"] else ""
     return Check("usage", WARN, f"{detail}; {', '.join(problems)}{last}", fix)
 
@@ -311,8 +377,15 @@ def list_plugins(claude: str, environ: Mapping[str, str] | None = None) -> Plugi
     """Runs `claude plugin list --json`; falls back to the text listing when the JSON is unusable."""
     env = dict(environ) if environ is not None else None
     try:
-        done = subprocess.run([claude, "plugin", "list", "--json"], capture_output=True, text=True,
-                              env=env, stdin=subprocess.DEVNULL, timeout=SUBPROCESS_TIMEOUT_S, check=False)
+        done = subprocess.run(
+            [claude, "plugin", "list", "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            timeout=SUBPROCESS_TIMEOUT_S,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         return PluginListing(None, f"`claude plugin list` did not run: {exc}")
     if done.returncode == 0:
@@ -323,8 +396,15 @@ def list_plugins(claude: str, environ: Mapping[str, str] | None = None) -> Plugi
         if isinstance(parsed, list):
             return PluginListing([entry for entry in parsed if isinstance(entry, dict)])
     try:
-        text = subprocess.run([claude, "plugin", "list"], capture_output=True, text=True, env=env,
-                              stdin=subprocess.DEVNULL, timeout=SUBPROCESS_TIMEOUT_S, check=False)
+        text = subprocess.run(
+            [claude, "plugin", "list"],
+            capture_output=True,
+            text=True,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            timeout=SUBPROCESS_TIMEOUT_S,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         return PluginListing(None, f"`claude plugin list` did not run: {exc}")
     if text.returncode != 0:
@@ -337,8 +417,12 @@ def check_plugin(claude: str | None, listing: PluginListing | None, plugin_root:
     """The plugin is installed in Claude Code (and enabled); a warning when `claude` is not on PATH."""
     fix = register_commands(plugin_root)
     if claude is None or listing is None:
-        return Check("plugin", WARN, "claude is not on PATH: cannot tell whether the plugin is registered",
-                     f"once Claude Code is installed, run: {fix}")
+        return Check(
+            "plugin",
+            WARN,
+            "claude is not on PATH: cannot tell whether the plugin is registered",
+            f"once Claude Code is installed, run: {fix}",
+        )
     if listing.error is not None:
         return Check("plugin", FAIL, listing.error, f"check that Claude Code works, then run: {fix}")
     if listing.entries is None:
@@ -355,8 +439,12 @@ def check_plugin(claude: str | None, listing: PluginListing | None, plugin_root:
         return Check("plugin", WARN, f"{detail}, but it is disabled", f"claude plugin enable {entry.get('id')}")
     built = _folder_version(where if isinstance(where, str) else "")
     if built is not None and built != loaded:
-        return Check("plugin", WARN, f"{detail}, but that folder holds {built}",
-                     f"claude plugin marketplace update {MARKETPLACE} && claude plugin update {entry.get('id')}")
+        return Check(
+            "plugin",
+            WARN,
+            f"{detail}, but that folder holds {built}",
+            f"claude plugin marketplace update {MARKETPLACE} && claude plugin update {entry.get('id')}",
+        )
     return Check("plugin", OK, detail)
 
 
@@ -384,9 +472,7 @@ def find_plugin_root(environ: Mapping[str, str], listing: PluginListing | None =
     if entry is not None:
         candidates += [entry.get("readFromFolder"), entry.get("installPath")]
     for candidate in candidates:
-        if isinstance(candidate, str) and candidate and os.path.isfile(
-            os.path.join(candidate, "hooks", "hooks.json")
-        ):
+        if isinstance(candidate, str) and candidate and os.path.isfile(os.path.join(candidate, "hooks", "hooks.json")):
             return candidate
     return None
 
@@ -430,47 +516,75 @@ def _count_events(spool: str) -> int:
     return total
 
 
-def check_hook_latency(plugin_root: str | None, settings: Settings, runs: int = 3,
-                       budget_ms: float = HOOK_BUDGET_MS) -> Check:
+def check_hook_latency(
+    plugin_root: str | None, settings: Settings, runs: int = 3, budget_ms: float = HOOK_BUDGET_MS
+) -> Check:
     """Runs the hooks.json command for a synthetic Stop payload `runs` times, as Claude Code would
     (`sh -c`, or directly for exec form; `CLAUDE_PLUGIN_ROOT` set), into a throw-away OMNICLAUDE_HOME; ok
     when the median is under `budget_ms` and every run recorded its event."""
     if plugin_root is None:
-        return Check("hook", WARN, "plugin root unknown: no latency sample taken",
-                     "run `omniclaude doctor --plugin-root /path/to/omniclaude`")
+        return Check(
+            "hook",
+            WARN,
+            "plugin root unknown: no latency sample taken",
+            "run `omniclaude doctor --plugin-root /path/to/omniclaude`",
+        )
     try:
         command = hook_command(plugin_root)
     except (OSError, ValueError, RecursionError) as exc:
-        return Check("hook", FAIL, f"cannot read {plugin_root}/hooks/hooks.json: {exc}",
-                     "restore hooks/hooks.json in the checkout")
+        return Check(
+            "hook",
+            FAIL,
+            f"cannot read {plugin_root}/hooks/hooks.json: {exc}",
+            "restore hooks/hooks.json in the checkout",
+        )
     python, _source = hooks_python(plugin_root, settings)
     argv = exec_hook(plugin_root)
     sandbox = tempfile.mkdtemp(prefix="omniclaude-doctor-")
     try:
-        env = {key: value for key, value in settings.environ.items()
-               if not key.startswith(("OMNICLAUDE_", "CLAUDE_"))}
+        env = {key: value for key, value in settings.environ.items() if not key.startswith(("OMNICLAUDE_", "CLAUDE_"))}
         env.setdefault("PATH", os.defpath)
         env.update(CLAUDE_PLUGIN_ROOT=plugin_root, OMNICLAUDE_HOME=sandbox)
         if python is not None and len(python) == 1 and os.path.isabs(python[0]):
             env["OMNICLAUDE_PYTHON"] = python[0]  # the sandbox's OMNICLAUDE_HOME holds no record
-        payload = json.dumps({
-            "session_id": "omniclaude-doctor", "transcript_path": os.devnull, "cwd": sandbox,
-            "hook_event_name": HOOK_SAMPLE_EVENT, "stop_hook_active": False,
-        }).encode("utf-8")
+        payload = json.dumps(
+            {
+                "session_id": "omniclaude-doctor",
+                "transcript_path": os.devnull,
+                "cwd": sandbox,
+                "hook_event_name": HOOK_SAMPLE_EVENT,
+                "stop_hook_active": False,
+            }
+        ).encode("utf-8")
         shell = shutil.which("sh", path=env["PATH"]) or "/bin/sh"
         timings = []
         for _run in range(max(1, runs)):
             started = time.perf_counter()
-            done = subprocess.run(argv or [shell, "-c", command], input=payload, env=env, cwd=sandbox,
-                                  capture_output=True, timeout=SUBPROCESS_TIMEOUT_S, check=False)
+            done = subprocess.run(
+                argv or [shell, "-c", command],
+                input=payload,
+                env=env,
+                cwd=sandbox,
+                capture_output=True,
+                timeout=SUBPROCESS_TIMEOUT_S,
+                check=False,
+            )
             timings.append((time.perf_counter() - started) * 1000)
             if done.returncode != 0:
                 stderr = done.stderr.decode("utf-8", "replace").strip()
-                return Check("hook", FAIL, f"the hook exited {done.returncode}: {stderr[-200:] or 'no output'}",
-                             f"run: {command} (with CLAUDE_PLUGIN_ROOT={plugin_root})")
+                return Check(
+                    "hook",
+                    FAIL,
+                    f"the hook exited {done.returncode}: {stderr[-200:] or 'no output'}",
+                    f"run: {command} (with CLAUDE_PLUGIN_ROOT={plugin_root})",
+                )
             if done.stdout.strip():
-                return Check("hook", FAIL, "the hook printed on stdout (Claude Code may read it as a decision)",
-                             "check hooks/run and the recorded interpreter")
+                return Check(
+                    "hook",
+                    FAIL,
+                    "the hook printed on stdout (Claude Code may read it as a decision)",
+                    "check hooks/run and the recorded interpreter",
+                )
         recorded = _count_events(os.path.join(sandbox, "state", "spool"))
     except (OSError, subprocess.SubprocessError) as exc:
         return Check("hook", FAIL, f"the hook did not run: {exc}", f"check {plugin_root}/hooks/run")
@@ -479,11 +593,19 @@ def check_hook_latency(plugin_root: str | None, settings: Settings, runs: int = 
     median = statistics.median(timings)
     detail = f"median {median:.0f} ms over {len(timings)} run(s) of {HOOK_SAMPLE_EVENT} (budget {budget_ms:.0f} ms)"
     if recorded < len(timings):
-        return Check("hook", FAIL, f"{detail}, but it recorded {recorded} of {len(timings)} events",
-                     "run install.sh again; see the hook's stderr in Claude Code's debug log")
+        return Check(
+            "hook",
+            FAIL,
+            f"{detail}, but it recorded {recorded} of {len(timings)} events",
+            "run install.sh again; see the hook's stderr in Claude Code's debug log",
+        )
     if median >= budget_ms:
-        return Check("hook", WARN, f"{detail}: slow",
-                     "make sure the recorded interpreter is a local, non-wrapped python (install.sh --python)")
+        return Check(
+            "hook",
+            WARN,
+            f"{detail}: slow",
+            "make sure the recorded interpreter is a local, non-wrapped python (install.sh --python)",
+        )
     return Check("hook", OK, detail)
 
 
@@ -493,15 +615,21 @@ def check_hook_latency(plugin_root: str | None, settings: Settings, runs: int = 
 def check_kafka(settings: Settings, timeout_ms: int = KAFKA_TIMEOUT_MS) -> Check:
     """Kafka reachable with the configured security settings, and every topic of the forwarder there."""
     if not settings.kafka_configured:
-        return Check("kafka", WARN, "not configured: events wait in the local spool",
-                     "./install.sh --kafka-bootstrap-servers HOST:PORT (or set OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS)")
+        return Check(
+            "kafka",
+            WARN,
+            "not configured: events wait in the local spool",
+            "./install.sh --kafka-bootstrap-servers HOST:PORT (or set OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS)",
+        )
     from kafka.errors import KafkaError
 
     from omniclaude import kafka, topics
 
     servers = settings.kafka_bootstrap_servers
-    unreachable_fix = (f"check {env_name('kafka_bootstrap_servers')} ({servers}) and the security settings, "
-                       "and that the broker runs; events wait in the spool meanwhile")
+    unreachable_fix = (
+        f"check {env_name('kafka_bootstrap_servers')} ({servers}) and the security settings, "
+        "and that the broker runs; events wait in the spool meanwhile"
+    )
     try:
         admin = kafka.create_admin(settings, settings.kafka_client_id, timeout_ms)
     except kafka.KafkaConfigError as exc:
@@ -511,8 +639,7 @@ def check_kafka(settings: Settings, timeout_ms: int = KAFKA_TIMEOUT_MS) -> Check
     try:
         existing = set(admin.list_topics())
     except (KafkaError, OSError) as exc:
-        return Check("kafka", FAIL, f"{servers} did not list its topics: {_scrub(str(exc), settings)}",
-                     unreachable_fix)
+        return Check("kafka", FAIL, f"{servers} did not list its topics: {_scrub(str(exc), settings)}", unreachable_fix)
     finally:
         try:
             admin.close()
@@ -521,8 +648,12 @@ def check_kafka(settings: Settings, timeout_ms: int = KAFKA_TIMEOUT_MS) -> Check
     wanted = [*topics.event_topics(settings.topic_prefix), topics.dead_letter_topic(settings.topic_prefix)]
     missing = [name for name in wanted if name not in existing]
     if missing:
-        return Check("kafka", WARN, f"{servers} reachable; missing topics: {', '.join(missing)}",
-                     "the forwarder creates them on its first delivery: run `omniclaude flush`")
+        return Check(
+            "kafka",
+            WARN,
+            f"{servers} reachable; missing topics: {', '.join(missing)}",
+            "the forwarder creates them on its first delivery: run `omniclaude flush`",
+        )
     return Check("kafka", OK, f"{servers} reachable; all {len(wanted)} topics present")
 
 
@@ -539,14 +670,22 @@ def check_database(settings: Settings, connect_timeout: int = DATABASE_TIMEOUT_S
     try:
         conn = psycopg.connect(url, connect_timeout=connect_timeout, autocommit=True)
     except psycopg.Error as exc:
-        return Check("database", FAIL, f"cannot connect to {shown}: {_scrub(str(exc), settings)}",
-                     f"check {env_name('database_url')} (in secrets.env) and that PostgreSQL runs")
+        return Check(
+            "database",
+            FAIL,
+            f"cannot connect to {shown}: {_scrub(str(exc), settings)}",
+            f"check {env_name('database_url')} (in secrets.env) and that PostgreSQL runs",
+        )
     try:
         with conn:
             status = schema_status(conn)
     except (psycopg.Error, MigrationError) as exc:
-        return Check("database", FAIL, f"{shown}: cannot read the schema: {_scrub(str(exc), settings)}",
-                     "check the database user's rights, then `omniclaude db status`")
+        return Check(
+            "database",
+            FAIL,
+            f"{shown}: cannot read the schema: {_scrub(str(exc), settings)}",
+            "check the database user's rights, then `omniclaude db status`",
+        )
     if status.is_current:
         return Check("database", OK, f"{shown}: {status.describe()}")
     if status.unknown:
@@ -569,8 +708,12 @@ def check_consumer(settings: Settings, timeout: float = HEALTH_TIMEOUT_S) -> Che
     try:
         response = httpx.get(url, timeout=timeout)
     except (httpx.HTTPError, ValueError) as exc:
-        return Check("consumer", FAIL, f"{shown} did not answer: {_scrub(str(exc) or type(exc).__name__, settings)}",
-                     "start the consumer (omniclaude-consumer) or correct OMNICLAUDE_HEALTH_URL")
+        return Check(
+            "consumer",
+            FAIL,
+            f"{shown} did not answer: {_scrub(str(exc) or type(exc).__name__, settings)}",
+            "start the consumer (omniclaude-consumer) or correct OMNICLAUDE_HEALTH_URL",
+        )
     summary = response.text.strip()
     try:
         body = response.json()
@@ -584,8 +727,12 @@ def check_consumer(settings: Settings, timeout: float = HEALTH_TIMEOUT_S) -> Che
     summary = _scrub(summary, settings)[:200]
     if response.is_success:
         return Check("consumer", OK, f"{shown} answered {response.status_code}: {summary}")
-    return Check("consumer", FAIL, f"{shown} answered {response.status_code}: {summary}",
-                 "see the consumer's log; `/ready` tells why it is not ready")
+    return Check(
+        "consumer",
+        FAIL,
+        f"{shown} answered {response.status_code}: {summary}",
+        "see the consumer's log; `/ready` tells why it is not ready",
+    )
 
 
 def check_stack(settings: Settings) -> list[Check]:
@@ -600,8 +747,10 @@ def check_stack(settings: Settings) -> list[Check]:
         return [Check("stack", WARN, f"the local stack in {layout.root} is stopped", "omniclaude stack up")]
     checks = [Check("stack", OK, f"the local stack runs in {layout.root} (supervisor pid {rows[0].pid})")]
     for row in rows[1:]:
-        detail = (f"{row.state}, port {row.port}, pid {row.pid or '-'}, health {row.health}, "
-                  f"{row.data_bytes // 1024} KB of data, {row.restarts} restart(s)")
+        detail = (
+            f"{row.state}, port {row.port}, pid {row.pid or '-'}, health {row.health}, "
+            f"{row.data_bytes // 1024} KB of data, {row.restarts} restart(s)"
+        )
         status = OK if row.health == "ok" else FAIL
         checks.append(Check(f"stack:{row.name}", status, detail, f"omniclaude stack logs {row.name}"))
     return checks
@@ -614,8 +763,12 @@ def _guard(name: str, settings: Settings, check: Callable[[], Check]) -> Check:
     try:
         return check()
     except Exception as exc:  # one broken check must not hide the others
-        return Check(name, FAIL, f"the check crashed: {type(exc).__name__}: {_scrub(str(exc), settings)}",
-                     "report this as a bug in omniclaude doctor")
+        return Check(
+            name,
+            FAIL,
+            f"the check crashed: {type(exc).__name__}: {_scrub(str(exc), settings)}",
+            "report this as a bug in omniclaude doctor",
+        )
 
 
 def run_checks(
@@ -645,5 +798,9 @@ def run_checks(
     try:
         yield from check_stack(settings)
     except Exception as exc:  # one broken check must not hide the others
-        yield Check("stack", FAIL, f"the check crashed: {type(exc).__name__}: {_scrub(str(exc), settings)}",
-                    "report this as a bug in omniclaude doctor")
+        yield Check(
+            "stack",
+            FAIL,
+            f"the check crashed: {type(exc).__name__}: {_scrub(str(exc), settings)}",
+            "report this as a bug in omniclaude doctor",
+        )

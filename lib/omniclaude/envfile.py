@@ -39,7 +39,7 @@ def line_key(line: str) -> str | None:
     if not text or text.startswith("#"):
         return None
     if text.startswith("export "):
-        text = text[len("export "):].lstrip()
+        text = text[len("export ") :].lstrip()
     key, sep, _value = text.partition("=")
     return key.strip() if sep else None
 

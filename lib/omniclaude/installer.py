@@ -51,6 +51,8 @@ COMMANDS = ("omniclaude", "omniclaude-consumer")
 FLUSH_TIMEOUT = 60
 STOP_TIMEOUT = 15.0
 MANAGED: tuple[Field, ...] = tuple(f for f in FIELDS if f.option)
+
+
 class InstallError(Exception):
     """A step failed; the message says which and what to do (exit 1)."""
 
@@ -92,9 +94,15 @@ def layout(environ: Mapping[str, str], platform: str = sys.platform) -> Layout:
     else:
         links = {join(bin_dir, name): join(scripts, name) for name in COMMANDS}
     return Layout(
-        dirs=dirs, venv=venv, venv_python=join(scripts, "python.exe" if windows else "python"), venv_scripts=scripts,
-        record=join(dirs.data, "python"), stamp=join(venv, ".omniclaude-install-stamp"),
-        plugin=join(dirs.data, "plugin"), bin_dir=bin_dir, links=links,
+        dirs=dirs,
+        venv=venv,
+        venv_python=join(scripts, "python.exe" if windows else "python"),
+        venv_scripts=scripts,
+        record=join(dirs.data, "python"),
+        stamp=join(venv, ".omniclaude-install-stamp"),
+        plugin=join(dirs.data, "plugin"),
+        bin_dir=bin_dir,
+        links=links,
         omniclaude=join(scripts, "omniclaude.exe" if windows else "omniclaude"),
     )
 
@@ -228,8 +236,14 @@ def parse_args(argv: Sequence[str]) -> Options:
     args = iter(argv)
     for arg in args:  # the word after an option is its value, even when it starts with "-"
         name = arg.partition("=")[0]
-        if "=" in arg and name in ("--reset-config", "--dry-run", "--uninstall", "--keep-data", "--local-stack",
-                                   "--help"):
+        if "=" in arg and name in (
+            "--reset-config",
+            "--dry-run",
+            "--uninstall",
+            "--keep-data",
+            "--local-stack",
+            "--help",
+        ):
             raise UsageError(f"{name} takes no value")
         if arg in valued:
             value = next(args, None)
@@ -240,9 +254,17 @@ def parse_args(argv: Sequence[str]) -> Options:
             joined.append(arg)
     ns = parser.parse_args(joined)
     flags = {f.name: value for f in MANAGED if (value := getattr(ns, f"setting_{f.name}")) is not None}
-    options = Options(flags=flags, python=ns.python, pip_args=ns.pip_args, reset_config=ns.reset_config,
-                      dry_run=ns.dry_run, uninstall=ns.uninstall, keep_data=ns.keep_data,
-                      local_stack=ns.local_stack, help=ns.help)
+    options = Options(
+        flags=flags,
+        python=ns.python,
+        pip_args=ns.pip_args,
+        reset_config=ns.reset_config,
+        dry_run=ns.dry_run,
+        uninstall=ns.uninstall,
+        keep_data=ns.keep_data,
+        local_stack=ns.local_stack,
+        help=ns.help,
+    )
     if options.keep_data and not options.uninstall:
         raise UsageError("--keep-data goes with --uninstall")
     if options.uninstall and (options.reset_config or options.pip_args or options.flags or options.local_stack):
@@ -261,8 +283,9 @@ def read_text(path: str) -> str | None:
         return None
 
 
-def wanted_values(options: Options, present: Mapping[str, str], environ: Mapping[str, str],
-                  cwd: str) -> tuple[dict[Field, str | None], list[str]]:
+def wanted_values(
+    options: Options, present: Mapping[str, str], environ: Mapping[str, str], cwd: str
+) -> tuple[dict[Field, str | None], list[str]]:
     """The settings to change ({field: value, None to remove}) and notes to print; UsageError when a
     value is not allowed."""
     wanted: dict[Field, str | None] = {}
@@ -276,8 +299,10 @@ def wanted_values(options: Options, present: Mapping[str, str], environ: Mapping
             value, origin = from_env, f.env
         else:
             if from_env and present.get(f.env) != from_env:
-                notes.append(f"    kept {f.env}={shown(f, present[f.env])} from the file: the environment only "
-                             f"fills settings the file lacks (pass {f.flag} to replace it)")
+                notes.append(
+                    f"    kept {f.env}={shown(f, present[f.env])} from the file: the environment only "
+                    f"fills settings the file lacks (pass {f.flag} to replace it)"
+                )
             continue
         if value and f.choices and value not in f.choices:
             raise UsageError(f"{origin} must be one of {', '.join(f.choices)}")
@@ -324,8 +349,7 @@ class Installer:
         self.say(f"{'would run' if self.dry else 'running'}: {' '.join(command)}")
         if self.dry:
             return None
-        done = subprocess.run(list(command), env=self.environ, text=True, check=False,
-                              capture_output=quiet)
+        done = subprocess.run(list(command), env=self.environ, text=True, check=False, capture_output=quiet)
         if check and done.returncode != 0:
             raise subprocess.CalledProcessError(done.returncode, command)
         return done
@@ -333,8 +357,9 @@ class Installer:
     def capture(self, *command: str) -> str | None:
         """The stdout of a read-only command, None when it failed."""
         try:
-            done = subprocess.run(list(command), env=self.environ, capture_output=True, text=True, check=False,
-                                  timeout=120)
+            done = subprocess.run(
+                list(command), env=self.environ, capture_output=True, text=True, check=False, timeout=120
+            )
         except (OSError, subprocess.TimeoutExpired):
             return None
         return done.stdout if done.returncode == 0 else None
@@ -442,8 +467,10 @@ class Installer:
             return
         self.make_private_dir(self.where.dirs.data)
         if subprocess.run([self.python, "-m", "venv", venv], env=self.environ, check=False).returncode != 0:
-            raise InstallError("creating the venv failed; if the message above mentions ensurepip, install "
-                               "python3-venv (Debian/Ubuntu: apt-get install python3-venv)")
+            raise InstallError(
+                "creating the venv failed; if the message above mentions ensurepip, install "
+                "python3-venv (Debian/Ubuntu: apt-get install python3-venv)"
+            )
 
     def install_package(self) -> None:
         want = source_hash(self.repo)
@@ -453,13 +480,23 @@ class Installer:
             self.step("omniclaude: up to date in the venv (the checkout is unchanged since the last install)")
             return
         self.step(f"omniclaude: installing {self.repo} into the venv")
-        done = self.run(self.where.venv_python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                        "--no-input", *self.options.pip_args.split(), self.repo)
+        done = self.run(
+            self.where.venv_python,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-input",
+            *self.options.pip_args.split(),
+            self.repo,
+        )
         if done is None:
             return
         if done.returncode != 0:
-            raise InstallError("pip install failed (see above); nothing was recorded: fix the cause and run "
-                               "install.sh again")
+            raise InstallError(
+                "pip install failed (see above); nothing was recorded: fix the cause and run install.sh again"
+            )
         replace_text(stamp, f"{want}\n", 0o644)
 
     def record_python(self) -> None:
@@ -559,8 +596,10 @@ class Installer:
             return
         self.step(f"claude: registering the plugin with {claude}")
         if self.dry:
-            self.say(f"would run (unless the marketplace is already added from {plugin}): "
-                     f"{claude} plugin marketplace add {plugin}")
+            self.say(
+                f"would run (unless the marketplace is already added from {plugin}): "
+                f"{claude} plugin marketplace add {plugin}"
+            )
             self.say(f"would run (unless it is already installed): {claude} plugin install {PLUGIN_ID}")
             return
         current = marketplace_path(self.capture(claude, "plugin", "marketplace", "list", "--json"), MARKETPLACE)
@@ -608,16 +647,23 @@ class Installer:
             self.say(f"would run: {command} doctor --plugin-root {self.where.plugin}")
             return
         try:
-            done = subprocess.run([command, "doctor", "--plugin-root", self.where.plugin], env=self.environ,
-                                  capture_output=True, text=True, check=False)
+            done = subprocess.run(
+                [command, "doctor", "--plugin-root", self.where.plugin],
+                env=self.environ,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
         except OSError as exc:
             self.say(f"doctor did not run: {exc}")
             return
         for line in (done.stdout + done.stderr).splitlines():
             self.say(line)
         if done.returncode != 0:
-            self.say(f"doctor reported a failure (exit {done.returncode}): the install itself is complete; "
-                     "see the fixes above")
+            self.say(
+                f"doctor reported a failure (exit {done.returncode}): the install itself is complete; "
+                "see the fixes above"
+            )
 
     def install(self) -> int:
         if self.dry:
@@ -635,8 +681,10 @@ class Installer:
         if self.dry:
             self.step("dry run complete: nothing was changed")
         elif self.stack_failed:
-            raise InstallError("installed, and capture into the spool works, but the local stack did not start "
-                               f"(see above); then run: {self.where.omniclaude} stack up")
+            raise InstallError(
+                "installed, and capture into the spool works, but the local stack did not start "
+                f"(see above); then run: {self.where.omniclaude} stack up"
+            )
         elif self.plugin_failed:
             raise InstallError("installed, but the plugin is not registered with Claude Code (see above)")
         else:
@@ -708,29 +756,37 @@ class Installer:
             return
         command = self.where.omniclaude
         if not os.access(command, os.X_OK):
-            self.step(f"spool: {count} event(s) pending, but the venv is gone, so they cannot be flushed: "
-                      "they are removed")
+            self.step(
+                f"spool: {count} event(s) pending, but the venv is gone, so they cannot be flushed: they are removed"
+            )
             return
         self.step(f"spool: flushing {count} pending event(s) to Kafka before removing it")
         if self.dry:
             self.say(f"would run: {command} flush --spool {spool} --timeout {FLUSH_TIMEOUT}")
             return
         # A broker that is down would hold the flush for its whole timeout: ask doctor's Kafka check first.
-        probe = subprocess.run([self.where.venv_python, "-c", KAFKA_PROBE], env=self.environ, capture_output=True,
-                               text=True, check=False)
+        probe = subprocess.run(
+            [self.where.venv_python, "-c", KAFKA_PROBE], env=self.environ, capture_output=True, text=True, check=False
+        )
         if probe.returncode == 3:
             self.say(f"not flushed: Kafka is unreachable ({probe.stdout.strip()})")
-            self.say(f"the {count} pending event(s) are removed with the spool (to keep them: --uninstall "
-                     "--keep-data)")
+            self.say(f"the {count} pending event(s) are removed with the spool (to keep them: --uninstall --keep-data)")
             return
-        done = subprocess.run([command, "flush", "--spool", spool, "--timeout", str(FLUSH_TIMEOUT)],
-                              env=self.environ, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [command, "flush", "--spool", spool, "--timeout", str(FLUSH_TIMEOUT)],
+            env=self.environ,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         for line in (done.stdout + done.stderr).splitlines():
             if not (len(line) > 11 and line[:4].isdigit() and line[4] == "-" and line[10] == " "):
                 self.say(line)  # flush's own lines, not the client library's timestamped log lines
         if done.returncode != 0:
-            self.say(f"the flush failed (exit {done.returncode}): what is still pending is removed with the "
-                     "spool (to keep it: --uninstall --keep-data)")
+            self.say(
+                f"the flush failed (exit {done.returncode}): what is still pending is removed with the "
+                "spool (to keep it: --uninstall --keep-data)"
+            )
 
     def unlink_commands(self) -> None:
         self.step(f"commands: removing the links in {self.where.bin_dir}")
@@ -819,8 +875,7 @@ def forwarder_pid(spool: str) -> int | None:
     if not isinstance(pid, int) or pid <= 1:
         return None
     try:
-        args = subprocess.run(["ps", "-p", str(pid), "-o", "args="], capture_output=True, text=True,
-                              check=False).stdout
+        args = subprocess.run(["ps", "-p", str(pid), "-o", "args="], capture_output=True, text=True, check=False).stdout
     except OSError:
         return None
     return pid if "omniclaude" in args and "forward" in args else None
@@ -829,8 +884,12 @@ def forwarder_pid(spool: str) -> int | None:
 # -- entry point ----------------------------------------------------------------------------------------
 
 
-def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
-         platform: str = sys.platform, repo: str | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    platform: str = sys.platform,
+    repo: str | None = None,
+) -> int:
     """Runs install.sh's work; returns the exit status. Errors print one line on stderr."""
     prog = "install.ps1" if platform == "win32" else "install.sh"
     env = dict(os.environ if environ is None else environ)

@@ -169,8 +169,11 @@ def create_admin(settings: KafkaSettings, client_id: str, timeout_ms: int = BOOT
     from kafka.errors import KafkaError
 
     config = admin_config(settings, client_id)
-    config.update(bootstrap_timeout_ms=timeout_ms, request_timeout_ms=max(timeout_ms, 1000),
-                  reconnect_backoff_max_ms=min(RECONNECT_BACKOFF_MAX_MS, timeout_ms))
+    config.update(
+        bootstrap_timeout_ms=timeout_ms,
+        request_timeout_ms=max(timeout_ms, 1000),
+        reconnect_backoff_max_ms=min(RECONNECT_BACKOFF_MAX_MS, timeout_ms),
+    )
     with _auth_failures() as failures:
         try:
             return KafkaAdminClient(**config)
@@ -187,9 +190,7 @@ class TopicsReport:
     failed: dict[str, str] = field(default_factory=dict)
 
 
-def ensure_topics(
-    settings: KafkaSettings, names: Sequence[str], partitions: int, client_id: str
-) -> TopicsReport:
+def ensure_topics(settings: KafkaSettings, names: Sequence[str], partitions: int, client_id: str) -> TopicsReport:
     """Creates those of `names` that are missing, with `partitions` partitions and the broker's default
     replication factor (1 for brokers older than 2.4, which cannot apply their default). A topic created
     meanwhile by another client counts as existing; any other per-topic error is in `failed`.
@@ -209,9 +210,9 @@ def ensure_topics(
 
         def request(replication: int) -> list[dict[str, Any]]:
             spec = {name: {"num_partitions": partitions, "replication_factor": replication} for name in missing}
-            result: list[dict[str, Any]] = admin.create_topics(
-                spec, timeout_ms=REQUEST_TIMEOUT_MS, raise_errors=False
-            )["topics"]
+            result: list[dict[str, Any]] = admin.create_topics(spec, timeout_ms=REQUEST_TIMEOUT_MS, raise_errors=False)[
+                "topics"
+            ]
             return result
 
         try:
@@ -327,12 +328,16 @@ def diagnose(
         # The broker closes the connection on bad credentials; kafka-python does not always see why.
         user = settings.kafka_sasl_username or "?"
         how = "" if auth_failures else " (the broker closed the connection during SASL authentication)"
-        return (f"authentication failed for user {user!r} ({settings.kafka_sasl_mechanism or 'PLAIN'}){how}: "
-                f"check {env_name('kafka_sasl_username')}, {env_name('kafka_sasl_password')} and "
-                f"{env_name('kafka_sasl_mechanism')}")
+        return (
+            f"authentication failed for user {user!r} ({settings.kafka_sasl_mechanism or 'PLAIN'}){how}: "
+            f"check {env_name('kafka_sasl_username')}, {env_name('kafka_sasl_password')} and "
+            f"{env_name('kafka_sasl_mechanism')}"
+        )
     cause = describe(error) if error is not None else "no answer"
-    return (f"{', '.join(servers)} accepted the connection but did not serve requests ({cause}): check "
-            f"{env_name('kafka_security_protocol')} ({protocol}) and the SASL settings")
+    return (
+        f"{', '.join(servers)} accepted the connection but did not serve requests ({cause}): check "
+        f"{env_name('kafka_security_protocol')} ({protocol}) and the SASL settings"
+    )
 
 
 def _probe(settings: KafkaSettings, server: str, protocol: str, timeout: float) -> str | None:
@@ -341,25 +346,35 @@ def _probe(settings: KafkaSettings, server: str, protocol: str, timeout: float) 
     try:
         sock = socket.create_connection((host, port), timeout=timeout)
     except OSError as exc:
-        return (f"cannot reach {server}: {exc.strerror or exc}: check "
-                f"{env_name('kafka_bootstrap_servers')} and that the broker runs")
+        return (
+            f"cannot reach {server}: {exc.strerror or exc}: check "
+            f"{env_name('kafka_bootstrap_servers')} and that the broker runs"
+        )
     with sock:
         if protocol not in SSL_PROTOCOLS:
             return None
         try:
             context = ssl_context(settings)
         except (OSError, ssl.SSLError) as exc:
-            return (f"cannot load the TLS files ({exc}): check {env_name('kafka_ssl_cafile')}, "
-                    f"{env_name('kafka_ssl_certfile')} and {env_name('kafka_ssl_keyfile')}")
+            return (
+                f"cannot load the TLS files ({exc}): check {env_name('kafka_ssl_cafile')}, "
+                f"{env_name('kafka_ssl_certfile')} and {env_name('kafka_ssl_keyfile')}"
+            )
         try:
             with context.wrap_socket(sock, server_hostname=host):
                 return None
         except ssl.SSLCertVerificationError as exc:
             if exc.verify_code in _NAME_MISMATCH:
-                return (f"the TLS certificate of {server} is not valid for the name {host!r} (hostname "
-                        "verification is on): connect by a name or address the certificate lists")
-            return (f"the TLS certificate of {server} is not trusted ({exc.verify_message}): set "
-                    f"{env_name('kafka_ssl_cafile')} to the CA that signed it")
+                return (
+                    f"the TLS certificate of {server} is not valid for the name {host!r} (hostname "
+                    "verification is on): connect by a name or address the certificate lists"
+                )
+            return (
+                f"the TLS certificate of {server} is not trusted ({exc.verify_message}): set "
+                f"{env_name('kafka_ssl_cafile')} to the CA that signed it"
+            )
         except (ssl.SSLError, OSError) as exc:
-            return (f"TLS handshake with {server} failed ({getattr(exc, 'reason', None) or exc}): is it a TLS "
-                    f"listener? check {env_name('kafka_security_protocol')} ({protocol})")
+            return (
+                f"TLS handshake with {server} failed ({getattr(exc, 'reason', None) or exc}): is it a TLS "
+                f"listener? check {env_name('kafka_security_protocol')} ({protocol})"
+            )

@@ -72,6 +72,11 @@ def _spawn_windows(command: list[str], env: dict[str, str]) -> None:
     import subprocess
 
     subprocess.Popen(
-        command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        close_fds=True, creationflags=WINDOWS_CREATION_FLAGS,
+        command,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        close_fds=True,
+        creationflags=WINDOWS_CREATION_FLAGS,
     )

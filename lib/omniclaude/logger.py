@@ -70,8 +70,9 @@ class SpoolSafety:
 
     __slots__ = ("dropped", "fallback", "fallback_pending", "fallback_refused", "unsafe")
 
-    def __init__(self, unsafe: list[str], fallback: str, fallback_pending: int, fallback_refused: str | None,
-                 dropped: int) -> None:
+    def __init__(
+        self, unsafe: list[str], fallback: str, fallback_pending: int, fallback_refused: str | None, dropped: int
+    ) -> None:
         self.unsafe = unsafe
         self.fallback = fallback
         self.fallback_pending = fallback_pending
@@ -80,8 +81,11 @@ class SpoolSafety:
 
     def as_dict(self) -> dict[str, object]:
         """The fields `status` prints."""
-        state = (f"refused: {self.fallback_refused}" if self.fallback_refused
-                 else f"{self.fallback_pending} event(s) pending")
+        state = (
+            f"refused: {self.fallback_refused}"
+            if self.fallback_refused
+            else f"{self.fallback_pending} event(s) pending"
+        )
         return {
             "unsafe": self.unsafe,
             "fallback_spool": f"{self.fallback} ({state})",

@@ -58,11 +58,11 @@ def _split_userinfo(url: str) -> tuple[str, str, str] | None:
     if "@" not in rest:
         return None
     try:
-        netloc = urlsplit(url[scheme.start():]).netloc
+        netloc = urlsplit(url[scheme.start() :]).netloc
     except ValueError:
         netloc = ""
     at = rest.rfind("@")
-    if "@" in netloc and rest.startswith(netloc) and "@" not in rest[len(netloc):]:
+    if "@" in netloc and rest.startswith(netloc) and "@" not in rest[len(netloc) :]:
         at = netloc.rfind("@")
     return url[:start], rest[:at], rest[at:]
 

@@ -22,8 +22,16 @@ MANIFEST = ".claude-plugin/plugin.json"
 # import (the hook's launcher puts this lib/ first on the forwarder's path, so the package goes whole).
 PLUGIN_TREES = (".claude-plugin", "hooks", "skills", "lib/omniclaude")
 # What `pip install <checkout>` builds from: a change here means the venv needs a new install.
-HASHED = ("pyproject.toml", "MANIFEST.in", "setup.py", "setup.cfg", ".claude-plugin/plugin.json",
-          "lib", "consumer", "sql")
+HASHED = (
+    "pyproject.toml",
+    "MANIFEST.in",
+    "setup.py",
+    "setup.cfg",
+    ".claude-plugin/plugin.json",
+    "lib",
+    "consumer",
+    "sql",
+)
 SKIPPED = ("__pycache__", ".pyc", ".pyo", ".mypy_cache", ".pytest_cache", ".ruff_cache")
 
 

@@ -256,8 +256,14 @@ def payload_fields(flags: Sequence[Flag], args: argparse.Namespace) -> dict[str,
     return {flag.field: getattr(args, flag.field, None) for flag in flags}
 
 
-def record_flags(event_type: str, flags: Sequence[Flag], args: ContextArgs, *,
-                 extra: Mapping[str, object] | None = None, ids: Mapping[str, str] | None = None) -> int:
+def record_flags(
+    event_type: str,
+    flags: Sequence[Flag],
+    args: ContextArgs,
+    *,
+    extra: Mapping[str, object] | None = None,
+    ids: Mapping[str, str] | None = None,
+) -> int:
     """`record_and_print` of the payload a flag table fills (plus `extra` fields); a refusal names the flag."""
     fields = {**payload_fields(flags, args), **(extra or {})}
     names = {flag.field: flag.name for flag in flags}

@@ -29,8 +29,9 @@ ACTION_TYPES = ("tool_call", "decision", "error", "success")
 FLAGS = (
     skillkit.Flag("agent", "the agent that acted", required=True, type=skillkit.text),
     skillkit.Flag("action_type", "the kind of action", required=True, choices=ACTION_TYPES),
-    skillkit.Flag("action_name", "what was done, e.g. the tool's name", required=True, type=skillkit.text,
-                  metavar="NAME"),
+    skillkit.Flag(
+        "action_name", "what was done, e.g. the tool's name", required=True, type=skillkit.text, metavar="NAME"
+    ),
     skillkit.Flag("details", "a JSON object of details", type=skillkit.json_object, metavar="JSON"),
     skillkit.Flag("duration_ms", "how long it took, in ms", type=skillkit.non_negative_int, metavar="N"),
     skillkit.Flag("success", "whether it succeeded", action=argparse.BooleanOptionalAction),

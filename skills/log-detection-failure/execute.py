@@ -37,8 +37,12 @@ FLAGS = (
     skillkit.Flag("expected_agent", "the agent that should have matched", type=skillkit.text, metavar="AGENT"),
     skillkit.Flag("detection_method", "e.g. trigger_match, fuzzy", type=skillkit.text, metavar="METHOD"),
     skillkit.Flag("trigger_matches", "a JSON list of the triggers matched", type=skillkit.json_list, metavar="JSON"),
-    skillkit.Flag("capability_scores", 'a JSON object of scores per agent, e.g. {"agent-a": 0.3}',
-                  type=skillkit.json_object, metavar="JSON"),
+    skillkit.Flag(
+        "capability_scores",
+        'a JSON object of scores per agent, e.g. {"agent-a": 0.3}',
+        type=skillkit.json_object,
+        metavar="JSON",
+    ),
     skillkit.METADATA,
     skillkit.CORRELATION,
 )

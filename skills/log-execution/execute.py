@@ -30,8 +30,9 @@ from omniclaude import skillkit
 from omniclaude.envelope import uuid7
 
 STATUSES = ("success", "error", "cancelled")
-EXECUTION_ID = skillkit.Flag("execution_id", "the id `start` printed", required=True, type=skillkit.uuid_text,
-                             metavar="UUID")
+EXECUTION_ID = skillkit.Flag(
+    "execution_id", "the id `start` printed", required=True, type=skillkit.uuid_text, metavar="UUID"
+)
 STEPS: dict[str, tuple[str, str, str, tuple[skillkit.Flag, ...]]] = {
     "start": ("execution_started", "an execution began; prints its new execution_id",
               "Record that an agent execution began; prints its new execution_id.", (
@@ -84,8 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv, namespace=Args())
     event_type, _summary, _description, flags = STEPS[args.command]
     execution_id = uuid7() if args.command == "start" else str(args.execution_id)
-    return skillkit.record_flags(event_type, flags, args, extra={"execution_id": execution_id},
-                                 ids={"execution_id": execution_id})
+    return skillkit.record_flags(
+        event_type, flags, args, extra={"execution_id": execution_id}, ids={"execution_id": execution_id}
+    )
 
 
 if __name__ == "__main__":

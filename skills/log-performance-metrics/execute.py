@@ -27,13 +27,22 @@ from omniclaude import skillkit
 EVENT_TYPE = "performance_metric"
 FLAGS = (
     skillkit.Flag("query", "the query that was routed", required=True, type=skillkit.text),
-    skillkit.Flag("duration_ms", "routing time in ms (fractions allowed)", required=True,
-                  type=skillkit.non_negative_float, metavar="N"),
+    skillkit.Flag(
+        "duration_ms",
+        "routing time in ms (fractions allowed)",
+        required=True,
+        type=skillkit.non_negative_float,
+        metavar="N",
+    ),
     skillkit.Flag("cache_hit", "whether the cache answered", action=argparse.BooleanOptionalAction),
     skillkit.Flag("candidates", "candidates evaluated", type=skillkit.non_negative_int, metavar="N"),
     skillkit.Flag("strategy", "the matching strategy", type=skillkit.text),
-    skillkit.Flag("confidence_components", 'a JSON object, e.g. {"trigger": 0.8, "context": 0.6}',
-                  type=skillkit.json_object, metavar="JSON"),
+    skillkit.Flag(
+        "confidence_components",
+        'a JSON object, e.g. {"trigger": 0.8, "context": 0.6}',
+        type=skillkit.json_object,
+        metavar="JSON",
+    ),
     skillkit.CORRELATION,
 )
 """The flag table: argparse's parser and the payload are both built from it."""

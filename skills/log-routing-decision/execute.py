@@ -25,16 +25,21 @@ from omniclaude import skillkit
 
 EVENT_TYPE = "routing_decision"
 FLAGS = (
-    skillkit.Flag("selected_agent", "the agent chosen", flag="--agent", required=True, type=skillkit.text,
-                  metavar="SELECTED"),
-    skillkit.Flag("confidence", "the router's confidence", required=True, type=skillkit.unit_interval,
-                  metavar="0..1"),
+    skillkit.Flag(
+        "selected_agent", "the agent chosen", flag="--agent", required=True, type=skillkit.text, metavar="SELECTED"
+    ),
+    skillkit.Flag("confidence", "the router's confidence", required=True, type=skillkit.unit_interval, metavar="0..1"),
     skillkit.Flag("strategy", "how it chose, e.g. trigger_match", required=True, type=skillkit.text),
-    skillkit.Flag("latency_ms", "how long the decision took, in ms", required=True, type=skillkit.non_negative_int,
-                  metavar="N"),
+    skillkit.Flag(
+        "latency_ms", "how long the decision took, in ms", required=True, type=skillkit.non_negative_int, metavar="N"
+    ),
     skillkit.Flag("user_request", "the request that was routed", metavar="TEXT"),
-    skillkit.Flag("alternatives", 'a JSON list of the other candidates, e.g. [{"agent": "b", "confidence": 0.4}]',
-                  type=skillkit.json_list, metavar="JSON"),
+    skillkit.Flag(
+        "alternatives",
+        'a JSON list of the other candidates, e.g. [{"agent": "b", "confidence": 0.4}]',
+        type=skillkit.json_list,
+        metavar="JSON",
+    ),
     skillkit.Flag("reasoning", "why this agent", metavar="TEXT"),
     skillkit.Flag("context", "a JSON object of routing context", type=skillkit.json_object, metavar="JSON"),
     skillkit.CORRELATION,

@@ -121,24 +121,46 @@ def payload(event_type: str, rng: random.Random, execution_id: str | None = None
             "input": {"session_id": "s", "tool_input": {"command": f"ls -la {n}"}, "cwd": "/work"},
         }
     if event_type == "llm_usage":
-        return {"model": rng.choice(["claude-opus-5-5", "claude-haiku-5-5"]), "message_id": f"msg_{n}",
-                "request_id": f"req_{n}", "agent_id": None, "agent_type": None, "input_tokens": n % 900,
-                "output_tokens": n % 700, "cache_creation_input_tokens": n % 300, "cache_read_input_tokens": n,
-                "cache_creation_5m_tokens": n % 300, "cache_creation_1h_tokens": 0, "cost_usd": n / 1e7}
+        return {
+            "model": rng.choice(["claude-opus-5-5", "claude-haiku-5-5"]),
+            "message_id": f"msg_{n}",
+            "request_id": f"req_{n}",
+            "agent_id": None,
+            "agent_type": None,
+            "input_tokens": n % 900,
+            "output_tokens": n % 700,
+            "cache_creation_input_tokens": n % 300,
+            "cache_read_input_tokens": n,
+            "cache_creation_5m_tokens": n % 300,
+            "cache_creation_1h_tokens": 0,
+            "cost_usd": n / 1e7,
+        }
     assert execution_id is not None
     if event_type == "execution_started":
-        return {"execution_id": execution_id, "agent": "agent-1", "description": "do it", "user_prompt": "go",
-                "metadata": {"attempt": 1}, "correlation_id": execution_id}
+        return {
+            "execution_id": execution_id,
+            "agent": "agent-1",
+            "description": "do it",
+            "user_prompt": "go",
+            "metadata": {"attempt": 1},
+            "correlation_id": execution_id,
+        }
     if event_type == "execution_progress":
         return {"execution_id": execution_id, "stage": f"stage-{n % 5}", "percent": n % 101, "metadata": {}}
     if event_type == "execution_completed":
-        return {"execution_id": execution_id, "status": rng.choice(["success", "error", "cancelled"]),
-                "quality_score": 0.75, "error_message": None, "metadata": {"tokens": n}}
+        return {
+            "execution_id": execution_id,
+            "status": rng.choice(["success", "error", "cancelled"]),
+            "quality_score": 0.75,
+            "error_message": None,
+            "metadata": {"tokens": n},
+        }
     raise ValueError(event_type)
 
 
-def envelope(event_type: str, body: dict[str, Any], rng: random.Random, *, when_ns: int | None = None,
-             session: str | None = None) -> dict[str, Any]:
+def envelope(
+    event_type: str, body: dict[str, Any], rng: random.Random, *, when_ns: int | None = None, session: str | None = None
+) -> dict[str, Any]:
     now = time.time_ns() if when_ns is None else when_ns
     return {
         "event_id": uuid7(now),
@@ -155,8 +177,9 @@ def encode(env: dict[str, Any]) -> bytes:
     return json.dumps(env, ensure_ascii=False).encode("utf-8")
 
 
-def record(env: dict[str, Any], prefix: str, *, topic: str | None = None, reason: str | None = None,
-           kind: str = "good") -> Record:
+def record(
+    env: dict[str, Any], prefix: str, *, topic: str | None = None, reason: str | None = None, kind: str = "good"
+) -> Record:
     key = record_key(env)
     return Record(
         topic=topic or topic_for(env["event_type"], prefix) or "",
@@ -263,8 +286,9 @@ def create_topics(bootstrap: str, prefix: str, partitions: int = 3) -> None:
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="omniclaude-test-admin")
     try:
         names = [*event_topics(prefix), dead_letter_topic(prefix)]
-        admin.create_topics({name: {"num_partitions": partitions, "replication_factor": 1} for name in names},
-                            wait_for_metadata=True)
+        admin.create_topics(
+            {name: {"num_partitions": partitions, "replication_factor": 1} for name in names}, wait_for_metadata=True
+        )
     finally:
         admin.close()
 
@@ -279,13 +303,16 @@ class Producer:
     def __post_init__(self) -> None:
         from kafka import KafkaProducer
 
-        self._producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=20,
-                                       batch_size=256 * 1024, max_request_size=4 * 1024 * 1024)
+        self._producer = KafkaProducer(
+            bootstrap_servers=self.bootstrap,
+            acks="all",
+            linger_ms=20,
+            batch_size=256 * 1024,
+            max_request_size=4 * 1024 * 1024,
+        )
 
     def send(self, records: Iterable[Record]) -> int:
-        futures = [
-            self._producer.send(r.topic, key=r.key, value=r.value, headers=list(r.headers)) for r in records
-        ]
+        futures = [self._producer.send(r.topic, key=r.key, value=r.value, headers=list(r.headers)) for r in records]
         self._producer.flush(timeout=120)
         for future in futures:
             future.get(timeout=60)
@@ -299,8 +326,14 @@ def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 60.0)
     """Every record of `topic` (reads until `expected` records or the timeout)."""
     from kafka import KafkaConsumer
 
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                             enable_auto_commit=False, group_id=None, consumer_timeout_ms=2000)
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=2000,
+    )
     out: list[Any] = []
     deadline = time.monotonic() + timeout
     try:

@@ -101,8 +101,7 @@ def _mutated(rng: random.Random, pool: _Pool, prefix: str) -> Fuzz:
         event_id = event["event_id"] if isinstance(event["event_id"], str) else None
     else:
         event_id = event["event_id"]
-    return Fuzz(_topic(event, prefix), factory.encode(event), f"field:{event['event_type']}.{where}.{key}",
-                event_id)
+    return Fuzz(_topic(event, prefix), factory.encode(event), f"field:{event['event_type']}.{where}.{key}", event_id)
 
 
 def _token(rng: random.Random, pool: _Pool, prefix: str) -> Fuzz:
@@ -157,8 +156,12 @@ def corpus(count: int, prefix: str, seed: int = 7) -> Iterator[Fuzz]:
             marker = "__DEEP__"
             event["payload"]["details"] = marker
             deep = _nested(_depth(rng), rng)
-            yield Fuzz(_topic(event, prefix), factory.encode(event).replace(f'"{marker}"'.encode(), deep),
-                       "nested-in-event", event["event_id"])
+            yield Fuzz(
+                _topic(event, prefix),
+                factory.encode(event).replace(f'"{marker}"'.encode(), deep),
+                "nested-in-event",
+                event["event_id"],
+            )
         elif roll < 0.90:
             yield _token(rng, pool, prefix)
         else:
@@ -174,5 +177,8 @@ def corpus(count: int, prefix: str, seed: int = 7) -> Iterator[Fuzz]:
     yield Fuzz(_topic(huge, prefix), factory.encode(huge), "over-limit", huge["event_id"])
     yield Fuzz(topics[0], None, "tombstone")
     yield Fuzz(topics[0], b"", "empty")
-    yield Fuzz(topics[0], json.dumps("\ud800", ensure_ascii=False, allow_nan=True).encode("utf-8", "surrogatepass"),
-               "surrogate-raw")
+    yield Fuzz(
+        topics[0],
+        json.dumps("\ud800", ensure_ascii=False, allow_nan=True).encode("utf-8", "surrogatepass"),
+        "surrogate-raw",
+    )

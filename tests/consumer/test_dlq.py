@@ -62,8 +62,13 @@ class FakeProducer:
         self.sent: list[dict[str, Any]] = []
         self.fail = fail
 
-    def send(self, topic: str, value: bytes | None = None, key: bytes | None = None,
-             headers: list[tuple[str, bytes | None]] | None = None) -> FakeFuture:
+    def send(
+        self,
+        topic: str,
+        value: bytes | None = None,
+        key: bytes | None = None,
+        headers: list[tuple[str, bytes | None]] | None = None,
+    ) -> FakeFuture:
         self.log.append("send")
         self.sent.append({"topic": topic, "value": value, "key": key, "headers": headers})
         return FakeFuture(self.log, self.fail)

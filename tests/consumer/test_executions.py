@@ -29,7 +29,7 @@ def _rows(records: Sequence[factory.Record]) -> list[Pending[int]]:
 def _write(writer: Writer[int], rows: Sequence[Pending[int]], batches: Sequence[int]) -> None:
     start = 0
     for size in batches:
-        result = writer.write({EXECUTION_LOGS: list(rows[start:start + size])})
+        result = writer.write({EXECUTION_LOGS: list(rows[start : start + size])})
         assert not result.rejected
         start += size
     assert start == len(rows)

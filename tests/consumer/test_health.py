@@ -98,8 +98,14 @@ def test_dead_letter_limit_is_reported(state: ConsumerState, server: HealthServe
 
 def test_metrics(state: ConsumerState, server: HealthServer) -> None:
     _ready(state)
-    state.batch_done(consumed=10, written=Counter(agent_actions=7), unchanged=Counter(agent_actions=1),
-                     dead=Counter(not_json=2), seconds=0.02, committed=True)
+    state.batch_done(
+        consumed=10,
+        written=Counter(agent_actions=7),
+        unchanged=Counter(agent_actions=1),
+        dead=Counter(not_json=2),
+        seconds=0.02,
+        committed=True,
+    )
     state.backoff("x")
     status, text = _get(server, "/metrics")
     assert status == 200

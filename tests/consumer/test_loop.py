@@ -133,8 +133,14 @@ def messages(records: Sequence[factory.Record], start: int = 0) -> list[Message]
 
 
 class Harness:
-    def __init__(self, polls: list[list[Message]], *, window: int = 1000, max_share: float = 0.5,
-                 check_schema: Callable[[Any], object] | None = None) -> None:
+    def __init__(
+        self,
+        polls: list[list[Message]],
+        *,
+        window: int = 1000,
+        max_share: float = 0.5,
+        check_schema: Callable[[Any], object] | None = None,
+    ) -> None:
         self.journal = Journal()
         self.state = ConsumerState()
         self.offered = [m for batch in polls for m in batch]

@@ -66,7 +66,7 @@ def test_sigkill_at_five_random_points_loses_and_duplicates_nothing(
         producer = factory.Producer(kafka.bootstrap)
         try:
             for start in range(0, len(records), 2500):
-                producer.send(records[start:start + 2500])
+                producer.send(records[start : start + 2500])
                 time.sleep(0.2)
         finally:
             producer.close()
@@ -82,8 +82,11 @@ def test_sigkill_at_five_random_points_loses_and_duplicates_nothing(
             kills += 1
             process.start()
         flow.join(timeout=180)
-        wait_until(lambda: _drained(kafka.bootstrap, group, prefix, len(records)), 180,
-                   "the restarted consumer to drain the topics")
+        wait_until(
+            lambda: _drained(kafka.bootstrap, group, prefix, len(records)),
+            180,
+            "the restarted consumer to drain the topics",
+        )
     finally:
         flow.join(timeout=60)
         process.kill()
@@ -127,8 +130,11 @@ def test_two_consumers_in_a_group_one_killed_the_other_takes_over(
     finally:
         producer.close()
     wait_until(lambda: assigned(ports[0]) == total_partitions, 60, "the survivor to take every partition")
-    wait_until(lambda: _drained(kafka.bootstrap, f"{prefix}-group", prefix, len(records)), 90,
-               "the survivor to drain the topics")
+    wait_until(
+        lambda: _drained(kafka.bootstrap, f"{prefix}-group", prefix, len(records)),
+        90,
+        "the survivor to drain the topics",
+    )
     assert event_ids(migrated_url) == expected_ids(records), first.log_tail()
     first.signal(signal.SIGTERM)
     assert first.wait(timeout=15) == 0
@@ -145,6 +151,7 @@ def test_sigterm_under_100_concurrent_health_requests(
         producer.send(list(factory.good_stream(2000, topics, seed=51)))
     finally:
         producer.close()
+
     def ready() -> bool:
         try:
             return _get(port, "/ready")[1] == 200
@@ -219,8 +226,13 @@ def test_refuses_to_start_when_the_schema_is_behind(kafka: Any, postgres: Any, t
     url = postgres.create_database()  # empty: no migration applied
     settings = settings_for(kafka.bootstrap, url, "behind")
     result = subprocess.run(
-        [sys.executable, "-m", "omniclaude_consumer"], env=consumer_env(settings, tmp_path), cwd=REPO,
-        capture_output=True, text=True, timeout=60, check=False,
+        [sys.executable, "-m", "omniclaude_consumer"],
+        env=consumer_env(settings, tmp_path),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 1, result.stderr
     assert "behind" in result.stderr and "omniclaude db upgrade" in result.stderr
@@ -247,8 +259,11 @@ def test_settings_errors_and_usage(tmp_path: Path, capsys: pytest.CaptureFixture
     env = {"HOME": str(tmp_path), "OMNICLAUDE_HOME": str(tmp_path)}
     assert main([], env) == 1
     assert "OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS is required" in capsys.readouterr().err
-    env.update(OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS="k:9092", OMNICLAUDE_DATABASE_URL="postgresql://u:pw@h/db",
-               OMNICLAUDE_CONSUMER_DLQ_MAX_SHARE="2")
+    env.update(
+        OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS="k:9092",
+        OMNICLAUDE_DATABASE_URL="postgresql://u:pw@h/db",
+        OMNICLAUDE_CONSUMER_DLQ_MAX_SHARE="2",
+    )
     assert main([], env) == 1
     err = capsys.readouterr().err
     assert "OMNICLAUDE_CONSUMER_DLQ_MAX_SHARE" in err and "pw" not in err
@@ -260,8 +275,14 @@ def test_settings_errors_and_usage(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_console_script_is_installed() -> None:
     script = Path(sys.executable).with_name("omniclaude-consumer")
     assert script.exists()
-    result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=30, check=False,
-                            env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    result = subprocess.run(
+        [str(script), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     assert result.returncode == 0 and "OMNICLAUDE_DATABASE_URL" in result.stdout
 
 
@@ -279,9 +300,7 @@ def test_missing_topics_are_created_and_the_consumer_becomes_ready(
     finally:
         admin.close()
     assert {*event_topics(prefix), dead_letter_topic(prefix)} <= names
-    assert consumer.state.snapshot().assigned == frozenset(
-        (t, p) for t in event_topics(prefix) for p in range(2)
-    )
+    assert consumer.state.snapshot().assigned == frozenset((t, p) for t in event_topics(prefix) for p in range(2))
 
 
 def test_a_killed_consumer_restarted_at_once_takes_its_partitions_back_without_the_session_timeout(
@@ -307,8 +326,11 @@ def test_a_killed_consumer_restarted_at_once_takes_its_partitions_back_without_t
         producer.close()
     wait_until(lambda: _assigned_partitions(port) == total, 30, "the restarted consumer to get its partitions")
     assert time.monotonic() - restarted_at < 30, "waited out the session timeout"
-    wait_until(lambda: _drained(kafka.bootstrap, f"{topics}-group", topics, len(records)), 60,
-               "the restarted consumer to drain the topics")
+    wait_until(
+        lambda: _drained(kafka.bootstrap, f"{topics}-group", topics, len(records)),
+        60,
+        "the restarted consumer to drain the topics",
+    )
     assert event_ids(migrated_url) == expected_ids(records), process.log_tail()
     process.signal(signal.SIGTERM)
     assert process.wait(timeout=15) == 0

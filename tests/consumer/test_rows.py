@@ -71,19 +71,31 @@ def test_llm_usage_columns() -> None:
     assert values["cache_read_input_tokens"] == payload.cache_read_input_tokens  # type: ignore[attr-defined]
     assert values["cost_usd"] == payload.cost_usd  # type: ignore[attr-defined]
     assert (values["claude_session_id"], values["project_name"]) == (
-        env.context.claude_session_id, env.context.project_name)
+        env.context.claude_session_id,
+        env.context.project_name,
+    )
 
 
 def test_claude_hook_rows_carry_their_code_changes() -> None:
     rng = random.Random(4)
     base = json.loads(factory.good_event(rng, "p", "claude_hook").value or b"")
-    base["payload"].update(hook_event_name="PostToolUse", tool_name="Bash", input={
-        "hook_event_name": "PostToolUse", "tool_name": "Bash", "tool_input": {"command": "git commit -m x"},
-        "tool_response": {"stdout": "[main 1234abc] x\n"}})
+    base["payload"].update(
+        hook_event_name="PostToolUse",
+        tool_name="Bash",
+        input={
+            "hook_event_name": "PostToolUse",
+            "tool_name": "Bash",
+            "tool_input": {"command": "git commit -m x"},
+            "tool_response": {"stdout": "[main 1234abc] x\n"},
+        },
+    )
     values = rows.to_row(Envelope.parse(base)).values
     assert (values["commit_sha"], values["commit_branch"], values["lines_added"]) == ("1234abc", "main", None)
-    base["payload"]["input"] = {"hook_event_name": "PostToolUse", "tool_name": "Edit",
-                                "tool_response": {"structuredPatch": [{"lines": ["+a", "-b", "+c"]}]}}
+    base["payload"]["input"] = {
+        "hook_event_name": "PostToolUse",
+        "tool_name": "Edit",
+        "tool_response": {"structuredPatch": [{"lines": ["+a", "-b", "+c"]}]},
+    }
     values = rows.to_row(Envelope.parse(base)).values
     assert (values["lines_added"], values["lines_removed"], values["commit_sha"]) == (2, 1, None)
 

@@ -82,27 +82,34 @@ def test_invalid_values_name_the_variable_never_the_value(tmp_path: Path, name: 
 def test_sasl_needs_a_mechanism(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="OMNICLAUDE_KAFKA_SASL_MECHANISM"):
         load_settings(_env(tmp_path, OMNICLAUDE_KAFKA_SECURITY_PROTOCOL="SASL_SSL"))
-    settings = load_settings(_env(
-        tmp_path, OMNICLAUDE_KAFKA_SECURITY_PROTOCOL="SASL_SSL", OMNICLAUDE_KAFKA_SASL_MECHANISM="SCRAM-SHA-512",
-        OMNICLAUDE_KAFKA_SASL_USERNAME="u", OMNICLAUDE_KAFKA_SASL_PASSWORD="kafka-pw",
-        OMNICLAUDE_KAFKA_SSL_CAFILE="/ca",
-    ))
+    settings = load_settings(
+        _env(
+            tmp_path,
+            OMNICLAUDE_KAFKA_SECURITY_PROTOCOL="SASL_SSL",
+            OMNICLAUDE_KAFKA_SASL_MECHANISM="SCRAM-SHA-512",
+            OMNICLAUDE_KAFKA_SASL_USERNAME="u",
+            OMNICLAUDE_KAFKA_SASL_PASSWORD="kafka-pw",
+            OMNICLAUDE_KAFKA_SSL_CAFILE="/ca",
+        )
+    )
     config = settings.kafka_config()
     assert config["sasl_mechanism"] == "SCRAM-SHA-512" and config["sasl_plain_password"] == "kafka-pw"
     assert config["ssl_cafile"] == "/ca" and config["security_protocol"] == "SASL_SSL"
 
 
 def test_secrets_are_masked_in_repr_and_describe(tmp_path: Path) -> None:
-    settings = load_settings(_env(
-        tmp_path, OMNICLAUDE_KAFKA_SECURITY_PROTOCOL="SASL_PLAINTEXT", OMNICLAUDE_KAFKA_SASL_MECHANISM="PLAIN",
-        OMNICLAUDE_KAFKA_SASL_PASSWORD="kafka-pw",
-    ))
+    settings = load_settings(
+        _env(
+            tmp_path,
+            OMNICLAUDE_KAFKA_SECURITY_PROTOCOL="SASL_PLAINTEXT",
+            OMNICLAUDE_KAFKA_SASL_MECHANISM="PLAIN",
+            OMNICLAUDE_KAFKA_SASL_PASSWORD="kafka-pw",
+        )
+    )
     for text in (repr(settings), str(settings.describe())):
         assert "s3cr3t-pw" not in text and "kafka-pw" not in text
         assert "writer:***@db.internal:5432" in text
         assert "sslmode=verify-full" in text
-
-
 
 
 def test_static_membership_id_defaults_to_group_and_host_and_can_be_turned_off(tmp_path: Path) -> None:

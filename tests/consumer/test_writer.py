@@ -65,9 +65,7 @@ def test_one_transaction_for_all_tables_nothing_committed_on_a_transient_failure
     hook = factory.good_event(random.Random(3), "p", "claude_hook")
     assert hook.value is not None
     hook_row = to_row(Envelope.parse_json(hook.value))
-    writer: Writer[int] = Writer(
-        lambda: psycopg.connect(migrated_url, autocommit=True, options="-c lock_timeout=300")
-    )
+    writer: Writer[int] = Writer(lambda: psycopg.connect(migrated_url, autocommit=True, options="-c lock_timeout=300"))
     try:
         writer.write({AGENT_ACTIONS: _actions(1, seed=9)})  # connected, staging tables created
         with psycopg.connect(migrated_url) as locker:

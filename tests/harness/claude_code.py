@@ -69,12 +69,39 @@ PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "USER", "LOGNAME", "S
 
 # Every hook event Claude Code 2.1.328 accepts in hooks.json, in its own order.
 HOOK_EVENTS = (
-    "PreToolUse", "PostToolUse", "PostToolUseFailure", "PostToolBatch", "Notification",
-    "UserPromptSubmit", "UserPromptExpansion", "SessionStart", "SessionEnd", "Stop", "StopFailure",
-    "SubagentStart", "SubagentStop", "PreCompact", "PostCompact", "PreModelSwitch", "PostModelSwitch",
-    "PermissionRequest", "PermissionDenied", "Setup", "TeammateIdle", "TaskCreated", "TaskCompleted",
-    "Elicitation", "ElicitationResult", "ConfigChange", "WorktreeCreate", "WorktreeRemove",
-    "InstructionsLoaded", "CwdChanged", "FileChanged", "DirectoryAdded", "MessageDisplay",
+    "PreToolUse",
+    "PostToolUse",
+    "PostToolUseFailure",
+    "PostToolBatch",
+    "Notification",
+    "UserPromptSubmit",
+    "UserPromptExpansion",
+    "SessionStart",
+    "SessionEnd",
+    "Stop",
+    "StopFailure",
+    "SubagentStart",
+    "SubagentStop",
+    "PreCompact",
+    "PostCompact",
+    "PreModelSwitch",
+    "PostModelSwitch",
+    "PermissionRequest",
+    "PermissionDenied",
+    "Setup",
+    "TeammateIdle",
+    "TaskCreated",
+    "TaskCompleted",
+    "Elicitation",
+    "ElicitationResult",
+    "ConfigChange",
+    "WorktreeCreate",
+    "WorktreeRemove",
+    "InstructionsLoaded",
+    "CwdChanged",
+    "FileChanged",
+    "DirectoryAdded",
+    "MessageDisplay",
 )
 
 
@@ -143,8 +170,17 @@ def _locked(path: Path) -> Iterator[None]:
 
 def _npm_install(npm: str, prefix: Path, spec: str) -> None:
     command = [
-        npm, "install", "--prefix", str(prefix), "--cache", str(prefix / "npm-cache"),
-        "--no-audit", "--no-fund", "--no-update-notifier", "--loglevel=error", spec,
+        npm,
+        "install",
+        "--prefix",
+        str(prefix),
+        "--cache",
+        str(prefix / "npm-cache"),
+        "--no-audit",
+        "--no-fund",
+        "--no-update-notifier",
+        "--loglevel=error",
+        spec,
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -161,8 +197,7 @@ def _run_postinstall(prefix: Path) -> None:
 
 def _version_of(claude: Path) -> str:
     try:
-        done = subprocess.run([str(claude), "--version"], capture_output=True, text=True,
-                              timeout=60, check=False)
+        done = subprocess.run([str(claude), "--version"], capture_output=True, text=True, timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"not runnable: {exc}"
     return done.stdout.strip() or done.stderr.strip()
@@ -261,8 +296,7 @@ class ClaudeResult:
 
     def describe(self) -> str:
         """Exit status, stdout and stderr, for assertion messages."""
-        return (f"exit {self.process.returncode}\n--- stdout\n{self.process.stdout}"
-                f"\n--- stderr\n{self.process.stderr}")
+        return f"exit {self.process.returncode}\n--- stdout\n{self.process.stdout}\n--- stderr\n{self.process.stderr}"
 
 
 def run_claude(
@@ -287,8 +321,16 @@ def run_claude(
     if plugin_dir is not None:
         command += ["--plugin-dir", str(plugin_dir)]
     command += list(extra_args)
-    done = subprocess.run(command, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    done = subprocess.run(
+        command,
+        cwd=cwd,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     try:
         parsed = json.loads(done.stdout)
     except ValueError:
@@ -319,8 +361,15 @@ def validate_plugin(
     if strict:
         command.append("--strict")
     command.append(str(target))
-    return subprocess.run(command, env=dict(env) if env is not None else None, stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        command,
+        env=dict(env) if env is not None else None,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def install_plugin(
@@ -337,8 +386,15 @@ def install_plugin(
     failing step's process, else the install's.
     """
     for args in (["plugin", "marketplace", "add", str(marketplace_dir)], ["plugin", "install", plugin_id]):
-        done = subprocess.run([str(claude), *args], env=dict(env), stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, timeout=timeout, check=False)
+        done = subprocess.run(
+            [str(claude), *args],
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
         if done.returncode != 0:
             break
     return done
@@ -384,8 +440,12 @@ def make_recorder_plugin(
     """
     (directory / ".claude-plugin").mkdir(parents=True, exist_ok=True)
     (directory / "hooks").mkdir(exist_ok=True)
-    manifest = {"name": name, "version": "0.0.1", "description": "Records every hook call (test helper).",
-                "author": {"name": "omniclaude tests"}}
+    manifest = {
+        "name": name,
+        "version": "0.0.1",
+        "description": "Records every hook call (test helper).",
+        "author": {"name": "omniclaude tests"},
+    }
     (directory / ".claude-plugin" / "plugin.json").write_text(json.dumps(manifest, indent=2) + "\n")
     (directory / "hooks" / "record.py").write_text(_RECORDER)
     command = f'"{sys.executable}" "${{CLAUDE_PLUGIN_ROOT}}/hooks/record.py"'

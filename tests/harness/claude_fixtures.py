@@ -104,8 +104,9 @@ class ClaudeSession:
         extra_args: Sequence[str] = (),
         timeout: float = 120.0,
     ) -> ClaudeResult:
-        return run_claude(self.claude, prompt, cwd or self.project, self.env(env), plugin_dir,
-                          extra_args=extra_args, timeout=timeout)
+        return run_claude(
+            self.claude, prompt, cwd or self.project, self.env(env), plugin_dir, extra_args=extra_args, timeout=timeout
+        )
 
 
 @pytest.fixture

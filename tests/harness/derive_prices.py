@@ -32,11 +32,30 @@ from tests.harness.claude_code import claude_env, ensure_claude_code, init_git_r
 from tests.harness.messages_api import MessagesAPI, text
 
 CATALOG = (
-    "claude-opus-5-5", "claude-sonnet-5-5", "claude-haiku-5-5", "claude-opus-5", "claude-sonnet-5",
-    "claude-fable-5", "claude-fable-5-1", "claude-fable-5-2", "claude-mythos-5", "claude-mythos-5-1",
-    "claude-mythos-5-2", "claude-opus-4-8", "claude-opus-4-7", "claude-opus-4-6", "claude-opus-4-5",
-    "claude-opus-4-1", "claude-opus-4-0", "claude-sonnet-4-6", "claude-sonnet-4-5", "claude-sonnet-4-0",
-    "claude-haiku-4-5", "claude-3-7-sonnet", "claude-3-5-sonnet", "claude-3-5-haiku",
+    "claude-opus-5-5",
+    "claude-sonnet-5-5",
+    "claude-haiku-5-5",
+    "claude-opus-5",
+    "claude-sonnet-5",
+    "claude-fable-5",
+    "claude-fable-5-1",
+    "claude-fable-5-2",
+    "claude-mythos-5",
+    "claude-mythos-5-1",
+    "claude-mythos-5-2",
+    "claude-opus-4-8",
+    "claude-opus-4-7",
+    "claude-opus-4-6",
+    "claude-opus-4-5",
+    "claude-opus-4-1",
+    "claude-opus-4-0",
+    "claude-sonnet-4-6",
+    "claude-sonnet-4-5",
+    "claude-sonnet-4-0",
+    "claude-haiku-4-5",
+    "claude-3-7-sonnet",
+    "claude-3-5-sonnet",
+    "claude-3-5-haiku",
 )
 KINDS = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h")
 RUNS = 7
@@ -50,8 +69,10 @@ def usage_for(rng: random.Random, split: bool, low: int = 0, high: int = 180_000
     if not split:
         five, hour = five + hour, 0
     usage: dict[str, Any] = {
-        "input_tokens": input_tokens, "output_tokens": rng.randint(1, 30_000),
-        "cache_read_input_tokens": read, "cache_creation_input_tokens": five + hour,
+        "input_tokens": input_tokens,
+        "output_tokens": rng.randint(1, 30_000),
+        "cache_read_input_tokens": read,
+        "cache_creation_input_tokens": five + hour,
     }
     if split:
         usage["cache_creation"] = {"ephemeral_5m_input_tokens": five, "ephemeral_1h_input_tokens": hour}
@@ -61,8 +82,13 @@ def usage_for(rng: random.Random, split: bool, low: int = 0, high: int = 180_000
 def vector(usage: dict[str, Any]) -> list[int]:
     """The five token counts priced separately (an unsplit cache write counts as 5 minutes)."""
     hour = (usage.get("cache_creation") or {}).get("ephemeral_1h_input_tokens", 0)
-    return [usage["input_tokens"], usage["output_tokens"], usage["cache_read_input_tokens"],
-            usage["cache_creation_input_tokens"] - hour, hour]
+    return [
+        usage["input_tokens"],
+        usage["output_tokens"],
+        usage["cache_read_input_tokens"],
+        usage["cache_creation_input_tokens"] - hour,
+        hour,
+    ]
 
 
 def solve(rows: list[list[int]], costs: list[float]) -> list[Fraction]:
@@ -90,8 +116,13 @@ def cost_of(model: str, usage: dict[str, Any], claude: Path, work: Path) -> floa
     run = work / f"{model}-{len(list(work.glob(model + '-*')))}"
     with MessagesAPI(usage=lambda _body: dict(usage)) as api:
         api.add("PRICE-RUN", text("ok"))
-        done = run_claude(claude, "PRICE-RUN", init_git_repo(run / "project"),
-                          claude_env(prepare_home(run / "home"), api.base_url), extra_args=["--model", model])
+        done = run_claude(
+            claude,
+            "PRICE-RUN",
+            init_git_repo(run / "project"),
+            claude_env(prepare_home(run / "home"), api.base_url),
+            extra_args=["--model", model],
+        )
     figures = ((done.result or {}).get("modelUsage") or {}).get(model)
     if not isinstance(figures, dict):
         raise NoFigures(done.describe()[:300])
@@ -99,8 +130,7 @@ def cost_of(model: str, usage: dict[str, Any], claude: Path, work: Path) -> floa
 
 
 def input_only(tokens: int) -> dict[str, Any]:
-    return {"input_tokens": tokens, "output_tokens": 0, "cache_read_input_tokens": 0,
-            "cache_creation_input_tokens": 0}
+    return {"input_tokens": tokens, "output_tokens": 0, "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0}
 
 
 def threshold(model: str, claude: Path, work: Path) -> int | None:
@@ -137,8 +167,11 @@ def derive(model: str, claude: Path, work: Path, rng: random.Random) -> dict[str
         above = threshold(model, claude, work)
         if above is None:
             return fit(model, claude, work, rng, 0, 180_000)
-        return {**fit(model, claude, work, rng, 0, above), "above_context_tokens": above,
-                "above": fit(model, claude, work, rng, above, above + 180_000)}
+        return {
+            **fit(model, claude, work, rng, 0, above),
+            "above_context_tokens": above,
+            "above": fit(model, claude, work, rng, above, above + 180_000),
+        }
     except NoFigures as exc:
         print(f"{model}: no modelUsage ({exc})", file=sys.stderr)
         return None

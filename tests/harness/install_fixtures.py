@@ -20,16 +20,37 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-TOOLS = ("sh", "dash", "dirname", "tr", "env", "grep", "sed", "cat", "cmp", "mv", "chmod", "mkdir", "rm",
-         "rmdir", "ls", "ps", "uname")
+TOOLS = (
+    "sh",
+    "dash",
+    "dirname",
+    "tr",
+    "env",
+    "grep",
+    "sed",
+    "cat",
+    "cmp",
+    "mv",
+    "chmod",
+    "mkdir",
+    "rm",
+    "rmdir",
+    "ls",
+    "ps",
+    "uname",
+)
 
 
 @pytest.fixture(scope="session")
 def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the checkout's files (tracked and untracked, not ignored) that the tests install from."""
     target = tmp_path_factory.mktemp("checkout")
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=REPO_ROOT, capture_output=True, check=True).stdout
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout
     for name in filter(None, listed.decode().split("\0")):
         source = REPO_ROOT / name
         if source.is_file() and "__pycache__" not in source.parts:
@@ -46,9 +67,22 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory, checkout: Path) -> Path
     source = build / "src"
     shutil.copytree(checkout, source)  # pip builds in the tree: keep build/ and egg-info out of `checkout`
     done = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "-w", str(target),
-         str(source), "setuptools>=69", "wheel"],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-w",
+            str(target),
+            str(source),
+            "setuptools>=69",
+            "wheel",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         pytest.fail(f"pip wheel failed: {done.stderr.strip()[-2000:]}", pytrace=False)
@@ -62,8 +96,9 @@ def tools(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in TOOLS:
         found = shutil.which(name)
         if found is None:
-            pytest.fail(f"{name} is not installed (apt-get install {'dash' if name == 'dash' else 'coreutils'})",
-                        pytrace=False)
+            pytest.fail(
+                f"{name} is not installed (apt-get install {'dash' if name == 'dash' else 'coreutils'})", pytrace=False
+            )
         (folder / name).symlink_to(found)
     return folder
 
@@ -96,17 +131,29 @@ class Installer:
         env.update(extra or {})
         return env
 
-    def run(self, home: Path, *args: str, path: str | None = None, extra: Mapping[str, str] | None = None,
-            pip: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    def run(
+        self,
+        home: Path,
+        *args: str,
+        path: str | None = None,
+        extra: Mapping[str, str] | None = None,
+        pip: bool = True,
+        timeout: float = 300,
+    ) -> subprocess.CompletedProcess[str]:
         command = [str(self.tools / "dash"), str(self.checkout / "install.sh"), *args]
         if pip and "--uninstall" not in args:
             command += ["--pip-args", f"--no-index --find-links {self.wheelhouse} --no-cache-dir"]
-        return subprocess.run(command, env=self.env(home, path=path, extra=extra), cwd=self.scratch,
-                              capture_output=True, text=True, timeout=timeout, check=False)
+        return subprocess.run(
+            command,
+            env=self.env(home, path=path, extra=extra),
+            cwd=self.scratch,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
 
 
 @pytest.fixture
 def installer(checkout: Path, wheelhouse: Path, tools: Path, python_dir: Path, tmp_path: Path) -> Installer:
     return Installer(checkout, wheelhouse, tools, python_dir, tmp_path)
-
-

@@ -225,9 +225,7 @@ class MessagesAPI:
         handler = type("_Handler", (_Handler,), {"api": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="messages-api", daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.serve_forever, name="messages-api", daemon=True)
         self._thread.start()
         return self
 
@@ -337,7 +335,9 @@ class MessagesAPI:
             "content": content,
             "stop_reason": turn.stop_reason,
             "stop_sequence": None,
-            "usage": self.usage(body) if self.usage is not None else {
+            "usage": self.usage(body)
+            if self.usage is not None
+            else {
                 "input_tokens": _estimate_tokens(body),
                 "output_tokens": max(1, len(json.dumps(content)) // 4),
                 "cache_creation_input_tokens": 0,
@@ -371,11 +371,13 @@ def _sse(message: JSON) -> Iterator[bytes]:
         yield event({"type": "content_block_start", "index": index, "content_block": opening})
         yield event({"type": "content_block_delta", "index": index, "delta": delta})
         yield event({"type": "content_block_stop", "index": index})
-    yield event({
-        "type": "message_delta",
-        "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
-        "usage": {"output_tokens": message["usage"]["output_tokens"]},
-    })
+    yield event(
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
+            "usage": {"output_tokens": message["usage"]["output_tokens"]},
+        }
+    )
     yield event({"type": "message_stop"})
 
 
@@ -419,12 +421,16 @@ class _Handler(BaseHTTPRequestHandler):
                 message, script, step = self.api._message(body)
             except Exception as exc:  # a broken script must fail the session, not hang it
                 self.api._record(RecordedRequest(self.command, self.path, headers, body), error=repr(exc))
-                self._json(HTTPStatus.BAD_REQUEST, {"type": "error", "error": {
-                    "type": "invalid_request_error", "message": f"messages stand-in: {exc!r}"}})
+                self._json(
+                    HTTPStatus.BAD_REQUEST,
+                    {
+                        "type": "error",
+                        "error": {"type": "invalid_request_error", "message": f"messages stand-in: {exc!r}"},
+                    },
+                )
                 return
             self.api._record(
-                RecordedRequest(self.command, self.path, headers, body,
-                                script.marker if script else None, step)
+                RecordedRequest(self.command, self.path, headers, body, script.marker if script else None, step)
             )
             if body.get("stream"):
                 self._send(HTTPStatus.OK, b"".join(_sse(message)), "text/event-stream")

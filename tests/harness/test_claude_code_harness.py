@@ -34,8 +34,9 @@ COMMON_FIELDS = {"session_id", "transcript_path", "cwd", "hook_event_name"}
 
 
 def post(api: MessagesAPI, path: str, body: dict[str, Any]) -> tuple[int, str, bytes]:
-    request = urllib.request.Request(api.base_url + path, data=json.dumps(body).encode(), method="POST",
-                                     headers={"content-type": "application/json"})
+    request = urllib.request.Request(
+        api.base_url + path, data=json.dumps(body).encode(), method="POST", headers={"content-type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.headers["content-type"], response.read()
@@ -66,8 +67,9 @@ def summary(records: list[dict[str, Any]]) -> str:
     for record in records:
         payload = record["stdin"]
         extra = sorted(set(payload) - COMMON_FIELDS)
-        lines.append(f"{payload['hook_event_name']} {payload.get('tool_name') or ''} "
-                     f"{payload.get('agent_id') or ''} {extra}")
+        lines.append(
+            f"{payload['hook_event_name']} {payload.get('tool_name') or ''} {payload.get('agent_id') or ''} {extra}"
+        )
     return "\n".join(lines)
 
 
@@ -84,8 +86,14 @@ def test_stand_in_streams_scripted_turns_in_order() -> None:
 
     assert (status, content_type) == (200, "text/event-stream")
     assert [e["type"] for e in events] == [
-        "message_start", "ping", "content_block_start", "content_block_delta", "content_block_stop",
-        "message_delta", "message_stop"]
+        "message_start",
+        "ping",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+    ]
     assert events[2]["content_block"]["name"] == "Bash"
     assert json.loads(events[3]["delta"]["partial_json"]) == {"command": "true"}
     assert events[5]["delta"]["stop_reason"] == "tool_use"
@@ -179,8 +187,16 @@ def test_plugin_hooks_fire_on_every_event(claude_session: ClaudeSession, tmp_pat
     records = read_hook_log(plugin)
     tool_call = ["PreToolUse", "PostToolUse", "PostToolBatch"]
     assert hook_events(records) == [
-        "SessionStart", "UserPromptSubmit", *tool_call * 3, "PreToolUse", "PostToolUseFailure",
-        "PostToolBatch", "MessageDisplay", "Stop", "SessionEnd"], summary(records)
+        "SessionStart",
+        "UserPromptSubmit",
+        *tool_call * 3,
+        "PreToolUse",
+        "PostToolUseFailure",
+        "PostToolBatch",
+        "MessageDisplay",
+        "Stop",
+        "SessionEnd",
+    ], summary(records)
     payloads = [record["stdin"] for record in records]
     assert all(set(p) >= COMMON_FIELDS and p["session_id"] == outcome.session_id for p in payloads)
     tools_seen = [p["tool_name"] for p in payloads if p["hook_event_name"] == "PreToolUse"]
@@ -196,14 +212,20 @@ def test_plugin_hooks_fire_on_every_event(claude_session: ClaudeSession, tmp_pat
 
 @pytest.mark.claude
 @pytest.mark.parametrize("background", [False, True], ids=["foreground", "background"])
-def test_subagent_runs_its_own_script(
-    claude_session: ClaudeSession, tmp_path: Path, background: bool
-) -> None:
+def test_subagent_runs_its_own_script(claude_session: ClaudeSession, tmp_path: Path, background: bool) -> None:
     plugin = make_recorder_plugin(tmp_path / "recorder")
     api = claude_session.api
-    api.add("SCENARIO-B", tool("Agent", description="Echo in a subagent", prompt="SUBAGENT-B: echo",
-                               subagent_type="general-purpose", run_in_background=background),
-            text("main done"))
+    api.add(
+        "SCENARIO-B",
+        tool(
+            "Agent",
+            description="Echo in a subagent",
+            prompt="SUBAGENT-B: echo",
+            subagent_type="general-purpose",
+            run_in_background=background,
+        ),
+        text("main done"),
+    )
     api.add("SUBAGENT-B", tool("Bash", command="echo from-sub", description="Echo"), text("sub done"))
 
     outcome = claude_session("SCENARIO-B: delegate", plugin_dir=plugin)
@@ -220,9 +242,20 @@ def test_subagent_runs_its_own_script(
     assert api.requests_for("SUBAGENT-B")[-1].tool_results()[-1]["content"] == "from-sub"
     if not background:
         assert hook_events(records) == [
-            "SessionStart", "UserPromptSubmit", "PreToolUse", "SubagentStart", "PreToolUse", "PostToolUse",
-            "PostToolBatch", "SubagentStop", "PostToolUse", "PostToolBatch", "MessageDisplay", "Stop",
-            "SessionEnd"], summary(records)
+            "SessionStart",
+            "UserPromptSubmit",
+            "PreToolUse",
+            "SubagentStart",
+            "PreToolUse",
+            "PostToolUse",
+            "PostToolBatch",
+            "SubagentStop",
+            "PostToolUse",
+            "PostToolBatch",
+            "MessageDisplay",
+            "Stop",
+            "SessionEnd",
+        ], summary(records)
     else:  # the parent turn ends first; the task notification starts another prompt
         assert hook_events(records).count("UserPromptSubmit") == 2, summary(records)
         assert hook_events(records)[-1] == "SessionEnd"
@@ -236,12 +269,17 @@ def test_skill_tool_loads_plugin_skill(claude_session: ClaudeSession, tmp_path: 
     (skill / "SKILL.md").write_text(
         "---\nname: hello\ndescription: Greets. Use when asked to say hello.\n---\n\n"
         "Run `python3 ${CLAUDE_PLUGIN_ROOT}/skills/hello/hello.py $ARGUMENTS`"
-        " (skill dir ${CLAUDE_SKILL_DIR}).\n")
+        " (skill dir ${CLAUDE_SKILL_DIR}).\n"
+    )
     (skill / "hello.py").write_text("import sys\nprint('hello', *sys.argv[1:])\n")
     command = f'"{sys.executable}" "{skill / "hello.py"}" world'
     api = claude_session.api
-    api.add("SCENARIO-C", tool("Skill", skill="recorder:hello", args="world"),
-            tool("Bash", command=command, description="Run the hello skill"), text("done C"))
+    api.add(
+        "SCENARIO-C",
+        tool("Skill", skill="recorder:hello", args="world"),
+        tool("Bash", command=command, description="Run the hello skill"),
+        text("done C"),
+    )
 
     outcome = claude_session("SCENARIO-C: greet", plugin_dir=plugin)
 
@@ -252,8 +290,11 @@ def test_skill_tool_loads_plugin_skill(claude_session: ClaudeSession, tmp_path: 
     assert set(schema["properties"]) == {"skill", "args"}
     assert "- recorder:hello: Greets." in json.dumps(first.messages)
     skill_turn = after_skill.messages[-1]["content"]
-    assert skill_turn[0] == {"type": "tool_result", "tool_use_id": skill_turn[0]["tool_use_id"],
-                             "content": "Launching skill: recorder:hello"}
+    assert skill_turn[0] == {
+        "type": "tool_result",
+        "tool_use_id": skill_turn[0]["tool_use_id"],
+        "content": "Launching skill: recorder:hello",
+    }
     loaded = skill_turn[1]["text"]
     assert loaded.startswith(f"Base directory for this skill: {skill}")
     assert f"python3 {plugin}/skills/hello/hello.py world" in loaded and f"skill dir {skill}" in loaded
@@ -265,12 +306,13 @@ def test_skill_tool_loads_plugin_skill(claude_session: ClaudeSession, tmp_path: 
 
 
 @pytest.mark.claude
-def test_plugin_installed_from_directory_marketplace_fires_hooks(
-    claude_session: ClaudeSession, tmp_path: Path
-) -> None:
+def test_plugin_installed_from_directory_marketplace_fires_hooks(claude_session: ClaudeSession, tmp_path: Path) -> None:
     plugin = make_recorder_plugin(tmp_path / "recorder")
-    marketplace = {"name": "recorder-local", "owner": {"name": "omniclaude tests"},
-                   "plugins": [{"name": "recorder", "source": "./"}]}
+    marketplace = {
+        "name": "recorder-local",
+        "owner": {"name": "omniclaude tests"},
+        "plugins": [{"name": "recorder", "source": "./"}],
+    }
     (plugin / ".claude-plugin" / "marketplace.json").write_text(json.dumps(marketplace))
     installed = install_plugin(claude_session.claude, plugin, "recorder@recorder-local", claude_session.env())
     assert installed.returncode == 0, installed.stdout + installed.stderr

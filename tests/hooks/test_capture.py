@@ -123,9 +123,18 @@ def test_an_unwritable_state_dir_falls_back_silently_on_stdout(tmp_path: Path) -
     temp = tmp_path / "tmp"
     temp.mkdir()
     result = subprocess.run(
-        ["sh", "-c", command_for("UserPromptSubmit")], input=b'{"prompt": "hi"}', capture_output=True, timeout=30,
-        env={"PATH": os.environ["PATH"], "CLAUDE_PLUGIN_ROOT": str(ROOT), "OMNICLAUDE_PYTHON": sys.executable,
-             "HOME": str(blocker), "OMNICLAUDE_HOME": str(blocker), "TMPDIR": str(temp)},
+        ["sh", "-c", command_for("UserPromptSubmit")],
+        input=b'{"prompt": "hi"}',
+        capture_output=True,
+        timeout=30,
+        env={
+            "PATH": os.environ["PATH"],
+            "CLAUDE_PLUGIN_ROOT": str(ROOT),
+            "OMNICLAUDE_PYTHON": sys.executable,
+            "HOME": str(blocker),
+            "OMNICLAUDE_HOME": str(blocker),
+            "TMPDIR": str(temp),
+        },
     )
     assert result.returncode == 0 and result.stdout == b""
     assert result.stderr.decode().count("\n") == 1 and "cannot be used: Not a directory" in result.stderr.decode()
@@ -135,7 +144,10 @@ def test_an_unwritable_state_dir_falls_back_silently_on_stdout(tmp_path: Path) -
 
 def test_no_interpreter_at_all_exits_zero(tmp_path: Path) -> None:
     result = subprocess.run(
-        ["/bin/sh", "-c", command_for("Stop")], input=b"{}", capture_output=True, timeout=30,
+        ["/bin/sh", "-c", command_for("Stop")],
+        input=b"{}",
+        capture_output=True,
+        timeout=30,
         env={"PATH": str(tmp_path), "CLAUDE_PLUGIN_ROOT": str(ROOT), "OMNICLAUDE_HOME": str(tmp_path / "oc")},
     )
     assert result.returncode == 0 and result.stdout == b""
@@ -169,8 +181,13 @@ print(third_party, ours)
 
 def test_the_hook_imports_only_the_standard_library(home: Path) -> None:
     code = HOOK_IMPORTS.replace("LIB", repr(str(ROOT / "lib")))
-    result = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, timeout=30,
-                            env={"OMNICLAUDE_HOME": str(home)})
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"OMNICLAUDE_HOME": str(home)},
+    )
     assert result.returncode == 0, result.stderr
     third_party, ours = result.stdout.strip().split("] [")
     assert third_party == "["

@@ -138,7 +138,8 @@ def test_the_hook_runs_from_a_plugin_root_with_spaces(tmp_path: Path) -> None:
     command = '"${CLAUDE_PLUGIN_ROOT}/hooks/run" hooks/capture.py Stop'
     home = tmp_path / "oc"
     env = {"PATH": os.environ["PATH"], "CLAUDE_PLUGIN_ROOT": str(plugin), "OMNICLAUDE_HOME": str(home)}
-    result = subprocess.run(["sh", "-c", command], input=b'{"session_id": "s"}', env=env, capture_output=True,
-                            timeout=30)
+    result = subprocess.run(
+        ["sh", "-c", command], input=b'{"session_id": "s"}', env=env, capture_output=True, timeout=30
+    )
     assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")
     assert len(list((home / "state" / "spool").glob("*.jsonl"))) == 1

@@ -32,15 +32,25 @@ for number in range({count}):
 
 
 def base_env(home: Path, report: Path) -> dict[str, str]:
-    return {"PATH": os.environ["PATH"], "OMNICLAUDE_HOME": str(home), "WINSIM_REPORT": str(report),
-            "USERNAME": "tester", "COMPUTERNAME": "box"}
+    return {
+        "PATH": os.environ["PATH"],
+        "OMNICLAUDE_HOME": str(home),
+        "WINSIM_REPORT": str(report),
+        "USERNAME": "tester",
+        "COMPUTERNAME": "box",
+    }
 
 
 def run_as_windows(
     script: Path, args: list[str], env: dict[str, str], stdin: bytes = b""
 ) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-I", "-S", str(WINSIM), str(script), *args], input=stdin, env=env,
-                          capture_output=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-I", "-S", str(WINSIM), str(script), *args],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 def reports(path: Path) -> list[dict[str, object]]:
@@ -56,13 +66,20 @@ def test_the_real_hook_records_events_as_on_windows(tmp_path: Path) -> None:
     home, report = tmp_path / "oc", tmp_path / "report"
     for record in FIXTURE[:6]:
         stdin = record["stdin"]
-        result = run_as_windows(ROOT / "hooks" / "capture.py", [stdin["hook_event_name"]], base_env(home, report),
-                                json.dumps(stdin).encode())
+        result = run_as_windows(
+            ROOT / "hooks" / "capture.py",
+            [stdin["hook_event_name"]],
+            base_env(home, report),
+            json.dumps(stdin).encode(),
+        )
         assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")
     events = spooled(home)
     assert [event["payload"]["input"] for event in events] == [record["stdin"] for record in FIXTURE[:6]]  # type: ignore[index]
-    assert all(line.endswith(b"}") for path in (home / "state" / "spool").glob("*.jsonl")
-               for line in path.read_bytes().split(b"\n")[:-1])  # LF only: no text-mode CRLF
+    assert all(
+        line.endswith(b"}")
+        for path in (home / "state" / "spool").glob("*.jsonl")
+        for line in path.read_bytes().split(b"\n")[:-1]
+    )  # LF only: no text-mode CRLF
     seen = reports(report)
     assert not [item for item in seen if "import_refused" in item], "the hook tried a POSIX-only module"
     assert not [item for item in seen if str(item.get("text_mode_open", "")).endswith(".jsonl")]
@@ -76,8 +93,15 @@ def test_eight_concurrent_writers_as_on_windows_lose_and_double_nothing(tmp_path
     writer = tmp_path / "writer.py"
     writer.write_text(WRITER.format(lib=str(ROOT / "lib"), count=count))
     env = base_env(home, report)
-    procs = [subprocess.Popen([sys.executable, "-I", "-S", str(WINSIM), str(writer), f"w{n}"], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for n in range(8)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-I", "-S", str(WINSIM), str(writer), f"w{n}"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for n in range(8)
+    ]
     for proc in procs:
         _out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err.decode()
@@ -93,8 +117,11 @@ def test_eight_concurrent_writers_as_on_windows_lose_and_double_nothing(tmp_path
 
 def test_the_forwarder_is_started_with_windows_creation_flags(tmp_path: Path) -> None:
     home, report = tmp_path / "oc", tmp_path / "report"
-    env = {**base_env(home, report), "OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9",
-           "OMNICLAUDE_PYTHON": r"C:\Program Files\omniclaude\venv\Scripts\python.exe"}
+    env = {
+        **base_env(home, report),
+        "OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9",
+        "OMNICLAUDE_PYTHON": r"C:\Program Files\omniclaude\venv\Scripts\python.exe",
+    }
     result = run_as_windows(ROOT / "hooks" / "capture.py", ["Stop"], env, b'{"session_id": "s"}')
     assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")
     [popen] = [item["popen"] for item in reports(report) if "popen" in item]
@@ -131,10 +158,15 @@ print(json.dumps(sorted(sys.modules)))
 
 def test_on_posix_the_hook_imports_no_windows_module(tmp_path: Path) -> None:
     code = HOOK_MODULES.replace("LIB", repr(str(ROOT / "lib")))
-    env = {"OMNICLAUDE_HOME": str(tmp_path / "oc"), "OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9",
-           "OMNICLAUDE_PYTHON": "/bin/true", "PATH": os.environ["PATH"]}
-    result = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, timeout=30,
-                            env=env)
+    env = {
+        "OMNICLAUDE_HOME": str(tmp_path / "oc"),
+        "OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9",
+        "OMNICLAUDE_PYTHON": "/bin/true",
+        "PATH": os.environ["PATH"],
+    }
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, timeout=30, env=env
+    )
     assert result.returncode == 0, result.stderr
     modules = set(json.loads(result.stdout))
     assert "omniclaude.launcher" in modules and "fcntl" in modules

@@ -30,8 +30,24 @@ import types
 
 REPORT = os.environ.get("WINSIM_REPORT", os.devnull)
 POSIX_ONLY_MODULES = {"fcntl", "pwd", "grp", "termios", "resource", "_posixsubprocess", "posix_spawn"}
-POSIX_ONLY_OS_NAMES = ("posix_spawn", "posix_spawnp", "POSIX_SPAWN_OPEN", "pread", "pwrite", "O_CLOEXEC", "O_NOFOLLOW",
-                       "O_NONBLOCK", "getuid", "geteuid", "getgid", "setsid", "killpg", "getpgid", "uname", "fork")
+POSIX_ONLY_OS_NAMES = (
+    "posix_spawn",
+    "posix_spawnp",
+    "POSIX_SPAWN_OPEN",
+    "pread",
+    "pwrite",
+    "O_CLOEXEC",
+    "O_NOFOLLOW",
+    "O_NONBLOCK",
+    "getuid",
+    "geteuid",
+    "getgid",
+    "setsid",
+    "killpg",
+    "getpgid",
+    "uname",
+    "fork",
+)
 O_BINARY = 0x8000
 _real_open = os.open
 _real_exit = os._exit
@@ -82,9 +98,14 @@ class Popen:
     """Starts nothing; reports how it was asked to start."""
 
     def __init__(self, args: list[str], **options: object) -> None:
-        report(popen={"args": list(args), "creationflags": options.get("creationflags", 0),
-                      "close_fds": options.get("close_fds"),
-                      "stdio": [options.get(name) for name in ("stdin", "stdout", "stderr")]})
+        report(
+            popen={
+                "args": list(args),
+                "creationflags": options.get("creationflags", 0),
+                "close_fds": options.get("close_fds"),
+                "stdio": [options.get(name) for name in ("stdin", "stdout", "stderr")],
+            }
+        )
         self.pid = 0
 
 
@@ -112,8 +133,21 @@ def _exit(status: int) -> None:
     _real_exit(status)
 
 
-KERNEL_BOUND = ("pathlib", "shutil", "tempfile", "logging.handlers", "socket", "selectors", "ssl", "uuid",
-                "platform", "http.client", "urllib.request", "concurrent.futures", "asyncio")
+KERNEL_BOUND = (
+    "pathlib",
+    "shutil",
+    "tempfile",
+    "logging.handlers",
+    "socket",
+    "selectors",
+    "ssl",
+    "uuid",
+    "platform",
+    "http.client",
+    "urllib.request",
+    "concurrent.futures",
+    "asyncio",
+)
 """Standard modules that pick their implementation from os.name at import (pathlib would make WindowsPath,
 which cannot exist on a POSIX kernel): imported before the switch, as the real kernel needs them."""
 

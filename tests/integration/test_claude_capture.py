@@ -38,7 +38,9 @@ def test_every_hook_firing_of_a_session_reaches_the_spool(claude_session: Claude
     recorder = make_recorder_plugin(tmp_path / "recorder")
     home = tmp_path / "oc"
     outcome = claude_session(
-        "CAPTURE-A: edit the notes", plugin_dir=ROOT, extra_args=["--plugin-dir", str(recorder)],
+        "CAPTURE-A: edit the notes",
+        plugin_dir=ROOT,
+        extra_args=["--plugin-dir", str(recorder)],
         env={"OMNICLAUDE_HOME": str(home), "OMNICLAUDE_PYTHON": sys.executable},
     )
     assert outcome.returncode == 0, outcome.describe()

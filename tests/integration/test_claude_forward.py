@@ -38,10 +38,16 @@ def test_every_hook_firing_is_in_kafka_within_ten_seconds(
     prefix = f"cc{uuid.uuid4().hex[:10]}"
     try:
         outcome = claude_session(
-            "FORWARD-A: say hello", plugin_dir=ROOT, extra_args=["--plugin-dir", str(recorder)],
-            env={"OMNICLAUDE_HOME": str(home), "OMNICLAUDE_PYTHON": sys.executable,
-                 "OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap, "OMNICLAUDE_TOPIC_PREFIX": prefix,
-                 "OMNICLAUDE_FORWARDER_IDLE_SECONDS": "3"},
+            "FORWARD-A: say hello",
+            plugin_dir=ROOT,
+            extra_args=["--plugin-dir", str(recorder)],
+            env={
+                "OMNICLAUDE_HOME": str(home),
+                "OMNICLAUDE_PYTHON": sys.executable,
+                "OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,
+                "OMNICLAUDE_TOPIC_PREFIX": prefix,
+                "OMNICLAUDE_FORWARDER_IDLE_SECONDS": "3",
+            },
         )
         ended = time.monotonic()
         assert outcome.returncode == 0, outcome.describe()

@@ -23,7 +23,8 @@ def test_an_agent_records_an_execution_through_the_skill(claude_session: ClaudeS
     )
     home = tmp_path / "oc"
     outcome = claude_session(
-        "SKILL-RUN: record an execution", plugin_dir=ROOT,
+        "SKILL-RUN: record an execution",
+        plugin_dir=ROOT,
         env={"OMNICLAUDE_HOME": str(home), "OMNICLAUDE_PYTHON": sys.executable},
     )
     assert outcome.returncode == 0, outcome.describe()

@@ -71,9 +71,15 @@ def consumer_process(installer: Installer, kafka: Any, tmp_path: Path) -> Iterat
     def start(home: Path, prefix: str, database_url: str) -> str:
         port = free_port()
         venv = home / ".local" / "share" / "omniclaude" / "venv" / "bin"
-        env = {"HOME": str(home), "PATH": os.environ["PATH"], "OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,
-               "OMNICLAUDE_TOPIC_PREFIX": prefix, "OMNICLAUDE_DATABASE_URL": database_url,
-               "OMNICLAUDE_CONSUMER_GROUP": f"{prefix}-group", "OMNICLAUDE_CONSUMER_HEALTH_PORT": str(port)}
+        env = {
+            "HOME": str(home),
+            "PATH": os.environ["PATH"],
+            "OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,
+            "OMNICLAUDE_TOPIC_PREFIX": prefix,
+            "OMNICLAUDE_DATABASE_URL": database_url,
+            "OMNICLAUDE_CONSUMER_GROUP": f"{prefix}-group",
+            "OMNICLAUDE_CONSUMER_HEALTH_PORT": str(port),
+        }
         log = (tmp_path / "consumer.log").open("wb")
         started.append(subprocess.Popen([str(venv / "omniclaude-consumer")], env=env, stdout=log, stderr=log))
         url = f"http://127.0.0.1:{port}"
@@ -104,13 +110,21 @@ def test_two_projects_from_install_to_sql(
     try:
         # 1. install.sh with the real Claude Code on PATH, then the schema and the consumer.
         installed = installer.run(
-            home, f"--kafka-bootstrap-servers={kafka.bootstrap}", f"--topic-prefix={prefix}",
-            f"--database-url={database_url}", path=installer.path(claude_bin.parent),
+            home,
+            f"--kafka-bootstrap-servers={kafka.bootstrap}",
+            f"--topic-prefix={prefix}",
+            f"--database-url={database_url}",
+            path=installer.path(claude_bin.parent),
         )
         assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
         venv = home / ".local" / "share" / "omniclaude" / "venv" / "bin"
-        upgrade = subprocess.run([str(venv / "omniclaude"), "db", "upgrade"], env={"HOME": str(home)},
-                                 capture_output=True, text=True, timeout=60)
+        upgrade = subprocess.run(
+            [str(venv / "omniclaude"), "db", "upgrade"],
+            env={"HOME": str(home)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert upgrade.returncode == 0, upgrade.stderr
         health = consumer_process(home, prefix, database_url)
 
@@ -131,8 +145,13 @@ def test_two_projects_from_install_to_sql(
             "E2E-ALPHA",
             tool("Write", file_path=str(alpha / "notes.md"), content="alpha\n"),
             tool("Bash", command="false", description="Fail on purpose"),
-            tool("Agent", description="Look around", prompt="E2E-SUB: look", subagent_type="general-purpose",
-                 run_in_background=False),
+            tool(
+                "Agent",
+                description="Look around",
+                prompt="E2E-SUB: look",
+                subagent_type="general-purpose",
+                run_in_background=False,
+            ),
             tool("Skill", skill="omniclaude:log-execution"),
             tool("Bash", command=lifecycle, description="Record the execution"),
             text("alpha done"),
@@ -195,11 +214,14 @@ def test_two_projects_from_install_to_sql(
         assert execution[10] == "alpha-service" and sessions[execution[11]] == alpha
         [routing] = rows("SELECT selected_agent, correlation_id, project_name FROM agent_routing_decisions")
         assert routing == ("e2e-agent", execution[9], "alpha-service") and execution[9] == correlation
-        activity = rows("SELECT agent_name, status FROM agent_activity_realtime WHERE execution_id::text = %s",
-                        execution[0])
+        activity = rows(
+            "SELECT agent_name, status FROM agent_activity_realtime WHERE execution_id::text = %s", execution[0]
+        )
         assert activity == [("e2e-agent", "success")]
-        by_session = {row[0]: row[1:] for row in rows(
-            "SELECT claude_session_id, project_name, prompt_count, failure_count FROM claude_sessions")}
+        by_session = {
+            row[0]: row[1:]
+            for row in rows("SELECT claude_session_id, project_name, prompt_count, failure_count FROM claude_sessions")
+        }
         assert {sessions[s].name for s in by_session} == {"alpha-service", "beta-web"}
 
         # 4. Nothing dead-lettered, and the consumer is healthy.

@@ -39,8 +39,16 @@ def deep_input(session: str, depth: int) -> bytes:
 
 
 def ordinary_input(session: str, event: str) -> bytes:
-    return json.dumps({"session_id": session, "hook_event_name": event, "cwd": "/work", "prompt": "hello",
-                       "tool_name": "Bash", "tool_input": {"command": "ls"}}).encode()
+    return json.dumps(
+        {
+            "session_id": session,
+            "hook_event_name": event,
+            "cwd": "/work",
+            "prompt": "hello",
+            "tool_name": "Bash",
+            "tool_input": {"command": "ls"},
+        }
+    ).encode()
 
 
 def readable_everywhere(capsys: pytest.CaptureFixture[str], home: Path) -> None:
@@ -66,8 +74,12 @@ def test_deep_hook_inputs_never_stop_the_pipeline(
     home = tmp_path / "oc"
     prefix = "h" + uuid.uuid4().hex[:10]
     session = str(uuid.uuid4())
-    env = {"OMNICLAUDE_HOME": str(home), "OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,
-           "OMNICLAUDE_TOPIC_PREFIX": prefix, "OMNICLAUDE_FORWARDER_IDLE_SECONDS": "2"}
+    env = {
+        "OMNICLAUDE_HOME": str(home),
+        "OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,
+        "OMNICLAUDE_TOPIC_PREFIX": prefix,
+        "OMNICLAUDE_FORWARDER_IDLE_SECONDS": "2",
+    }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
 
@@ -80,18 +92,28 @@ def test_deep_hook_inputs_never_stop_the_pipeline(
         readable_everywhere(capsys, home)
 
     spool = home / "state" / "spool"
-    flushed = subprocess.run([sys.executable, "-m", "omniclaude", "flush", "--timeout", "120", "--json"],
-                             env={**os.environ, **env}, cwd=REPO, capture_output=True, text=True, timeout=180)
+    flushed = subprocess.run(
+        [sys.executable, "-m", "omniclaude", "flush", "--timeout", "120", "--json"],
+        env={**os.environ, **env},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert flushed.returncode == 0, flushed.stdout + flushed.stderr
     assert json.loads(flushed.stdout)["pending"] == 0
     events = spooled_events(spool)  # what is left of the shipped segments, if any
     assert not any(_fastjson.exceeds_depth(event, _fastjson.EVENT_MAX_DEPTH) for event in events)
 
     port = free_port()
-    consumer = ConsumerProcess(settings_for(kafka.bootstrap, migrated_url, prefix, consumer_health_port=port),
-                               tmp_path / "consumer.log", tmp_path / "consumer-home")
+    consumer = ConsumerProcess(
+        settings_for(kafka.bootstrap, migrated_url, prefix, consumer_health_port=port),
+        tmp_path / "consumer.log",
+        tmp_path / "consumer-home",
+    )
     consumer.start()
     try:
+
         def stored() -> list[tuple[str, str | None, dict[str, Any]]]:
             with psycopg.connect(migrated_url) as conn:  # a database of its own: every row is this drill's
                 rows = conn.execute("SELECT hook_event_name, claude_session_id, payload FROM claude_hook_events")

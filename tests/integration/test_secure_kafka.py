@@ -80,7 +80,7 @@ def flush(env: dict[str, str], timeout: float) -> tuple[int, dict[str, Any], str
 
 
 def consumer(tmp_path: Path, url: str, prefix: str, kafka: dict[str, str]) -> ConsumerProcess:
-    values: dict[str, Any] = {key[len("OMNICLAUDE_"):].lower(): value for key, value in kafka.items()}
+    values: dict[str, Any] = {key[len("OMNICLAUDE_") :].lower(): value for key, value in kafka.items()}
     settings = ConsumerSettings(
         database_url=url, topic_prefix=prefix, consumer_group=f"{prefix}-group", consumer_health_port=0,
         consumer_poll_timeout_ms=200, consumer_session_timeout_ms=6000, consumer_retry_backoff_ms=100,

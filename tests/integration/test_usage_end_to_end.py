@@ -34,9 +34,12 @@ from tests.harness.claude_fixtures import ClaudeSession
 from tests.harness.messages_api import text, tool
 
 ROOT = Path(__file__).resolve().parents[2]
-KINDS = {"inputTokens": "input_tokens", "outputTokens": "output_tokens",
-         "cacheReadInputTokens": "cache_read_input_tokens",
-         "cacheCreationInputTokens": "cache_creation_input_tokens"}
+KINDS = {
+    "inputTokens": "input_tokens",
+    "outputTokens": "output_tokens",
+    "cacheReadInputTokens": "cache_read_input_tokens",
+    "cacheCreationInputTokens": "cache_creation_input_tokens",
+}
 
 
 class ChangingUsage:
@@ -51,9 +54,13 @@ class ChangingUsage:
             n = next(self._n)
         five, hour = 100 + 17 * n, 29 * (n % 3)
         read = 120_000 + n if "haiku" in str(body.get("model")) and n % 2 else 1_000 + 211 * n
-        return {"input_tokens": 50 + 37 * n, "output_tokens": 20 + 13 * n, "cache_read_input_tokens": read,
-                "cache_creation_input_tokens": five + hour,
-                "cache_creation": {"ephemeral_5m_input_tokens": five, "ephemeral_1h_input_tokens": hour}}
+        return {
+            "input_tokens": 50 + 37 * n,
+            "output_tokens": 20 + 13 * n,
+            "cache_read_input_tokens": read,
+            "cache_creation_input_tokens": five + hour,
+            "cache_creation": {"ephemeral_5m_input_tokens": five, "ephemeral_1h_input_tokens": hour},
+        }
 
 
 def free_port() -> int:
@@ -69,10 +76,16 @@ def consumer(kafka: Any, postgres: Any, tmp_path: Path) -> Iterator[tuple[str, s
     database_url = postgres.create_database()
     with psycopg.connect(database_url) as connection:
         upgrade(connection)
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "OMNICLAUDE_HOME": str(tmp_path / "consumer"),
-           "OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap, "OMNICLAUDE_TOPIC_PREFIX": prefix,
-           "OMNICLAUDE_DATABASE_URL": database_url, "OMNICLAUDE_CONSUMER_GROUP": f"{prefix}-group",
-           "OMNICLAUDE_CONSUMER_HEALTH_PORT": str(free_port())}
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "OMNICLAUDE_HOME": str(tmp_path / "consumer"),
+        "OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,
+        "OMNICLAUDE_TOPIC_PREFIX": prefix,
+        "OMNICLAUDE_DATABASE_URL": database_url,
+        "OMNICLAUDE_CONSUMER_GROUP": f"{prefix}-group",
+        "OMNICLAUDE_CONSUMER_HEALTH_PORT": str(free_port()),
+    }
     log = (tmp_path / "consumer.log").open("wb")
     process = subprocess.Popen([sys.executable, "-m", "omniclaude_consumer"], env=env, stdout=log, stderr=log)
     try:
@@ -88,15 +101,17 @@ def sums(database_url: str, session: str) -> dict[str, dict[str, Any]]:
         rows = connection.execute(
             "SELECT model, sum(input_tokens), sum(output_tokens), sum(cache_read_input_tokens),"
             " sum(cache_creation_input_tokens), sum(cost_usd) FROM llm_usage WHERE claude_session_id = %s"
-            " GROUP BY model", (session,)).fetchall()
+            " GROUP BY model",
+            (session,),
+        ).fetchall()
     return {row[0]: dict(zip([*KINDS.values(), "cost_usd"], row[1:], strict=True)) for row in rows}
 
 
 def matches(database_url: str, session: str, model_usage: dict[str, Any]) -> bool:
     stored = sums(database_url, session)
     return set(stored) == set(model_usage) and all(
-        stored[model][column] == model_usage[model][key]
-        for model in model_usage for key, column in KINDS.items())
+        stored[model][column] == model_usage[model][key] for model in model_usage for key, column in KINDS.items()
+    )
 
 
 def wait_for(condition: Any, timeout: float) -> bool:
@@ -132,27 +147,42 @@ def test_usage_per_session_and_model_equals_claude_codes_own(
     home = tmp_path / "oc"
     tools = tmp_path / "bin"  # a stand-in `gh` that prints what `gh pr create` prints
     tools.mkdir()
-    (tools / "gh").write_text("#!/bin/sh\necho 'Creating pull request for main'\necho https://github.com/acme/alpha/pull/7\n")
+    (tools / "gh").write_text(
+        "#!/bin/sh\necho 'Creating pull request for main'\necho https://github.com/acme/alpha/pull/7\n"
+    )
     (tools / "gh").chmod(0o755)
-    env = {"PATH": f"{tools}{os.pathsep}{os.environ['PATH']}", "OMNICLAUDE_HOME": str(home),
-           "OMNICLAUDE_PYTHON": sys.executable,
-           "OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap, "OMNICLAUDE_TOPIC_PREFIX": prefix,
-           "OMNICLAUDE_FORWARDER_IDLE_SECONDS": "20"}
+    env = {
+        "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}",
+        "OMNICLAUDE_HOME": str(home),
+        "OMNICLAUDE_PYTHON": sys.executable,
+        "OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,
+        "OMNICLAUDE_TOPIC_PREFIX": prefix,
+        "OMNICLAUDE_FORWARDER_IDLE_SECONDS": "20",
+    }
     commit = "git add -A && git -c user.name=t -c user.email=t@t.invalid commit -m 'Add notes'"
     api.add(
         "USAGE-ALPHA",
         tool("Write", file_path=str(alpha / "notes.md"), content="one\ntwo\nthree\n"),
         tool("Read", file_path=str(alpha / "README.md")),
-        tool("Edit", file_path=str(alpha / "README.md"), old_string="# scratch project",
-             new_string="# Alpha\n\nA project."),
+        tool(
+            "Edit",
+            file_path=str(alpha / "README.md"),
+            old_string="# scratch project",
+            new_string="# Alpha\n\nA project.",
+        ),
         tool("Bash", command=commit, description="Commit"),
         tool("Bash", command="gh pr create --fill", description="Open a pull request"),
-        tool("Agent", description="Look around", prompt="USAGE-SUB: look", subagent_type="general-purpose",
-             model="haiku", run_in_background=False),
+        tool(
+            "Agent",
+            description="Look around",
+            prompt="USAGE-SUB: look",
+            subagent_type="general-purpose",
+            model="haiku",
+            run_in_background=False,
+        ),
         text("alpha done"),
     )
-    api.add("USAGE-SUB", tool("Bash", command="ls", description="List"), tool("Bash", command="pwd"),
-            text("sub done"))
+    api.add("USAGE-SUB", tool("Bash", command="ls", description="List"), tool("Bash", command="pwd"), text("sub done"))
     api.add("USAGE-BETA", tool("Read", file_path=str(beta / "README.md")), text("beta done"))
     log = tmp_path / "consumer.log"
     try:
@@ -163,28 +193,38 @@ def test_usage_per_session_and_model_equals_claude_codes_own(
         session = first.session_id
 
         # 2. Resumed: same session id, modelUsage is the whole session's running total.
-        resumed = claude_session("USAGE-ALPHA: one more thing", plugin_dir=ROOT, env=env,
-                                 extra_args=["--resume", str(session)])
+        resumed = claude_session(
+            "USAGE-ALPHA: one more thing", plugin_dir=ROOT, env=env, extra_args=["--resume", str(session)]
+        )
         assert resumed.session_id == session
         check_run(database_url, resumed, log)
 
         # 3. Another project, another model.
-        other = claude_session("USAGE-BETA: read", plugin_dir=ROOT, cwd=beta, env=env,
-                               extra_args=["--model", "claude-sonnet-5-5"])
+        other = claude_session(
+            "USAGE-BETA: read", plugin_dir=ROOT, cwd=beta, env=env, extra_args=["--model", "claude-sonnet-5-5"]
+        )
         check_run(database_url, other, log)
         assert api.errors == []
 
         with psycopg.connect(database_url) as connection:
-            by_agent: dict[str | None, int] = dict(connection.execute(
-                "SELECT agent_type, count(DISTINCT agent_id) FROM llm_usage WHERE claude_session_id = %s"
-                " GROUP BY agent_type", (session,)).fetchall())
+            by_agent: dict[str | None, int] = dict(
+                connection.execute(
+                    "SELECT agent_type, count(DISTINCT agent_id) FROM llm_usage WHERE claude_session_id = %s"
+                    " GROUP BY agent_type",
+                    (session,),
+                ).fetchall()
+            )
             usage_rows = connection.execute(
                 "SELECT project_name, lines_added, lines_removed, commits, pull_requests FROM session_usage"
-                " WHERE claude_session_id = %s", (session,)).fetchall()
+                " WHERE claude_session_id = %s",
+                (session,),
+            ).fetchall()
             [(sha, branch)] = connection.execute(
-                "SELECT commit_sha, commit_branch FROM claude_hook_events WHERE commit_sha IS NOT NULL").fetchall()
+                "SELECT commit_sha, commit_branch FROM claude_hook_events WHERE commit_sha IS NOT NULL"
+            ).fetchall()
             pull_requests = connection.execute(
-                "SELECT pr_url FROM claude_hook_events WHERE pr_url IS NOT NULL").fetchall()
+                "SELECT pr_url FROM claude_hook_events WHERE pr_url IS NOT NULL"
+            ).fetchall()
             projects = {row[0] for row in connection.execute("SELECT project_name FROM daily_usage")}
             agents = {row[0] for row in connection.execute("SELECT agent_type FROM agent_usage")}
         assert by_agent == {None: 0, "general-purpose": 1}
@@ -192,12 +232,14 @@ def test_usage_per_session_and_model_equals_claude_codes_own(
         assert agents == {"main", "general-purpose"}
 
         # 4. Code changes against real git.
-        numstat = subprocess.run(["git", "diff", "--numstat", "HEAD~1", "HEAD"], cwd=alpha, check=True,
-                                 capture_output=True, text=True).stdout.splitlines()
+        numstat = subprocess.run(
+            ["git", "diff", "--numstat", "HEAD~1", "HEAD"], cwd=alpha, check=True, capture_output=True, text=True
+        ).stdout.splitlines()
         added = sum(int(line.split()[0]) for line in numstat)
         removed = sum(int(line.split()[1]) for line in numstat)
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=alpha, check=True, capture_output=True,
-                              text=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=alpha, check=True, capture_output=True, text=True
+        ).stdout.strip()
         assert {row[1:] for row in usage_rows} == {(added, removed, 1, 1)} and (added, removed) == (6, 1)
         assert pull_requests == [("https://github.com/acme/alpha/pull/7",)]
         assert {row[0] for row in usage_rows} == {alpha.name}

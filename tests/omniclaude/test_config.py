@@ -51,9 +51,14 @@ def test_numbers_are_parsed(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("OMNICLAUDE_TOPIC_PARTITIONS", "many"), ("OMNICLAUDE_TOPIC_PARTITIONS", "0"),
-     ("OMNICLAUDE_CAPTURE_MODE", "everything"), ("OMNICLAUDE_KAFKA_SECURITY_PROTOCOL", "TLS"),
-     ("OMNICLAUDE_KAFKA_SASL_MECHANISM", "GSSAPI"), ("OMNICLAUDE_FORWARDER_IDLE_SECONDS", "-1")],
+    [
+        ("OMNICLAUDE_TOPIC_PARTITIONS", "many"),
+        ("OMNICLAUDE_TOPIC_PARTITIONS", "0"),
+        ("OMNICLAUDE_CAPTURE_MODE", "everything"),
+        ("OMNICLAUDE_KAFKA_SECURITY_PROTOCOL", "TLS"),
+        ("OMNICLAUDE_KAFKA_SASL_MECHANISM", "GSSAPI"),
+        ("OMNICLAUDE_FORWARDER_IDLE_SECONDS", "-1"),
+    ],
 )
 def test_invalid_values_name_the_key_not_the_value(tmp_path: Path, key: str, value: str) -> None:
     with pytest.raises(SettingsError) as error:
@@ -63,9 +68,9 @@ def test_invalid_values_name_the_key_not_the_value(tmp_path: Path, key: str, val
 
 
 def test_repr_hides_secrets(tmp_path: Path) -> None:
-    settings = load_settings(_env(
-        tmp_path, OMNICLAUDE_KAFKA_SASL_PASSWORD="hunter2", OMNICLAUDE_DATABASE_URL="postgresql://u:pw@h/db"
-    ))
+    settings = load_settings(
+        _env(tmp_path, OMNICLAUDE_KAFKA_SASL_PASSWORD="hunter2", OMNICLAUDE_DATABASE_URL="postgresql://u:pw@h/db")
+    )
     assert "hunter2" not in repr(settings) and "pw@" not in repr(settings)
 
 
@@ -92,8 +97,11 @@ def test_only_config_reads_the_environment() -> None:
             if re.search(r"(?<!`)\bos\.(environ|getenv)\b", text):
                 offenders.append(str(path.relative_to(lib)))
     # the installer hands the environment to pip, claude and doctor, and fills settings from it
-    assert set(offenders) <= {"consumer/omniclaude_consumer/settings.py", "lib/omniclaude/config.py",
-                              "lib/omniclaude/installer.py"}
+    assert set(offenders) <= {
+        "consumer/omniclaude_consumer/settings.py",
+        "lib/omniclaude/config.py",
+        "lib/omniclaude/installer.py",
+    }
 
 
 def test_the_readme_documents_every_setting() -> None:

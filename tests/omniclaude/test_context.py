@@ -8,8 +8,16 @@ from omniclaude.context import build_context, find_git_root, project_name, proje
 
 @pytest.mark.parametrize(
     ("path", "name"),
-    [("/a/b", "b"), ("/a/b/", "b"), ("b", "b"), ("/", None), ("", None), (None, None), ("/a/b//", None),
-     ("C:\\work\\demo", "demo")],
+    [
+        ("/a/b", "b"),
+        ("/a/b/", "b"),
+        ("b", "b"),
+        ("/", None),
+        ("", None),
+        (None, None),
+        ("/a/b//", None),
+        ("C:\\work\\demo", "demo"),
+    ],
 )
 def test_project_name_is_the_last_component(path: str | None, name: str | None) -> None:
     assert project_name(path) == name
@@ -52,8 +60,15 @@ def test_working_directory_is_the_hook_cwd_else_the_process_cwd() -> None:
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("TERM_SESSION_ID", "w0t0p0:ABC"), ("ITERM_SESSION_ID", "w0t1p0:DEF"), ("WT_SESSION", "guid"),
-     ("TMUX_PANE", "%3"), ("KITTY_WINDOW_ID", "7"), ("WEZTERM_PANE", "2"), ("STY", "123.pts-0.host")],
+    [
+        ("TERM_SESSION_ID", "w0t0p0:ABC"),
+        ("ITERM_SESSION_ID", "w0t1p0:DEF"),
+        ("WT_SESSION", "guid"),
+        ("TMUX_PANE", "%3"),
+        ("KITTY_WINDOW_ID", "7"),
+        ("WEZTERM_PANE", "2"),
+        ("STY", "123.pts-0.host"),
+    ],
 )
 def test_terminal_id_prefers_the_terminals_own_id(variable: str, value: str) -> None:
     assert terminal_id({variable: value, "CLAUDE_PID": str(os.getpid())}, "demo", "s1") == f"{variable}:{value}"
@@ -93,8 +108,16 @@ def test_controlling_tty_of_a_missing_process_is_none() -> None:
 
 def test_context_fields_and_pid() -> None:
     ctx = build_context({"CLAUDE_PID": "1234", "USER": "ada"}, {"cwd": "/x/demo", "session_id": "s"})
-    assert set(ctx) == {"project_path", "project_name", "working_directory", "claude_session_id",
-                        "terminal_id", "host", "user", "pid"}
+    assert set(ctx) == {
+        "project_path",
+        "project_name",
+        "working_directory",
+        "claude_session_id",
+        "terminal_id",
+        "host",
+        "user",
+        "pid",
+    }
     assert ctx["pid"] == 1234
     assert ctx["user"] == "ada"
     assert ctx["project_name"] == "demo"

@@ -54,8 +54,7 @@ CLAUDE = "/opt/fake/claude"
 
 def settings_in(tmp_path: Path, **values: Any) -> Settings:
     """Settings whose every directory lives under tmp_path/home (OMNICLAUDE_HOME)."""
-    env = {"HOME": str(tmp_path), "PATH": os.environ.get("PATH", os.defpath),
-           "OMNICLAUDE_HOME": str(tmp_path / "home")}
+    env = {"HOME": str(tmp_path), "PATH": os.environ.get("PATH", os.defpath), "OMNICLAUDE_HOME": str(tmp_path / "home")}
     return Settings(env, **values)
 
 
@@ -69,7 +68,8 @@ def closed_port() -> int:
 def test_format_check_shows_the_fix_unless_ok() -> None:
     assert format_check(Check("spool", OK, "fine", "nothing")) == "ok    spool       fine"
     assert format_check(Check("kafka", WARN, "not configured", "set it")) == (
-        "warn  kafka       not configured -> fix: set it")
+        "warn  kafka       not configured -> fix: set it"
+    )
 
 
 # -- config ---------------------------------------------------------------------------------------------
@@ -120,8 +120,13 @@ def test_interpreter_recorded_and_runnable_is_ok(tmp_path: Path) -> None:
 def test_interpreter_is_what_the_shim_picks(tmp_path: Path) -> None:
     record(tmp_path, sys.executable)
     settings = settings_in(tmp_path)
-    shim = subprocess.run(["sh", str(REPO_ROOT / "hooks" / "run"), "--which"], env=settings.environ,
-                          capture_output=True, text=True, check=True)
+    shim = subprocess.run(
+        ["sh", str(REPO_ROOT / "hooks" / "run"), "--which"],
+        env=settings.environ,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert hooks_python(str(REPO_ROOT), settings) == ([shim.stdout.strip()], f"{REPO_ROOT}/hooks/run --which")
 
 
@@ -284,8 +289,11 @@ def test_hook_sample_runs_the_real_hook_into_a_throwaway_home(tmp_path: Path) ->
 
 @pytest.mark.parametrize(
     ("command", "detail"),
-    [("echo oops >&2; exit 3", "the hook exited 3: oops"), ("true", "but it recorded 0 of 3 events"),
-     ("cat", "the hook printed on stdout")],
+    [
+        ("echo oops >&2; exit 3", "the hook exited 3: oops"),
+        ("true", "but it recorded 0 of 3 events"),
+        ("cat", "the hook printed on stdout"),
+    ],
 )
 def test_hook_that_fails_records_nothing_or_prints_is_a_failure(tmp_path: Path, command: str, detail: str) -> None:
     check = check_hook_latency(str(fake_plugin(tmp_path, command)), settings_in(tmp_path))
@@ -327,8 +335,12 @@ def test_kafka_sasl_without_user_fails_naming_the_setting(tmp_path: Path) -> Non
 def test_kafka_reachable_reports_missing_topics_then_ok(tmp_path: Path, kafka: Any) -> None:
     from omniclaude.forwarder.admin import ensure_topics
 
-    settings = settings_in(tmp_path, kafka_bootstrap_servers=kafka.bootstrap,
-                           topic_prefix=f"doctor-{uuid.uuid4().hex[:8]}", topic_partitions=1)
+    settings = settings_in(
+        tmp_path,
+        kafka_bootstrap_servers=kafka.bootstrap,
+        topic_prefix=f"doctor-{uuid.uuid4().hex[:8]}",
+        topic_partitions=1,
+    )
     check = check_kafka(settings)
     assert check.status == WARN
     assert f"{settings.topic_prefix}.dead-letter" in check.detail
@@ -359,8 +371,12 @@ def test_database_schema_behind_fails_until_upgraded(tmp_path: Path, database_ur
     assert check.status == FAIL
     assert "behind by" in check.detail
     assert check.fix == "omniclaude db upgrade"
-    subprocess.run([sys.executable, "-m", "omniclaude", "db", "upgrade", "--database-url", database_url],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "omniclaude", "db", "upgrade", "--database-url", database_url],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     check = check_database(settings)
     assert check.status == OK
     assert "up to date" in check.detail
@@ -427,11 +443,21 @@ def test_usage_ok_then_warns_about_missing_transcripts_and_unknown_models(tmp_pa
     transcript = tmp_path / "t.jsonl"
     line = {"type": "assistant", "message": {"id": "m1", "model": "claude-imaginary-9", "usage": {}}}
     transcript.write_text(json.dumps(line) + "\n")
-    hook = {"event_type": "claude_hook", "payload": {"hook_event_name": "Stop", "input": {
-        "transcript_path": str(transcript)}}}
+    hook = {
+        "event_type": "claude_hook",
+        "payload": {"hook_event_name": "Stop", "input": {"transcript_path": str(transcript)}},
+    }
     collector = UsageCollector(settings.dirs.state, settings.dirs.config)
-    collector.collect([hook, {**hook, "payload": {"hook_event_name": "Stop", "input": {
-        "transcript_path": str(tmp_path / "gone.jsonl")}}}], lambda _line: None)
+    collector.collect(
+        [
+            hook,
+            {
+                **hook,
+                "payload": {"hook_event_name": "Stop", "input": {"transcript_path": str(tmp_path / "gone.jsonl")}},
+            },
+        ],
+        lambda _line: None,
+    )
     check = check_usage(settings)
     assert check.status == WARN
     assert "1 missing files" in check.detail and "1 unknown model responses" in check.detail
@@ -456,16 +482,29 @@ def test_run_checks_yields_every_check_and_contains_a_crash(tmp_path: Path, monk
     monkeypatch.setattr(doctor, "check_spool", crash)
     settings = settings_in(tmp_path, kafka_sasl_password="s3cret-pw", python=sys.executable)
     checks = list(run_checks(settings, find_claude=False))
-    assert [c.name for c in checks] == ["config", "interpreter", "spool", "usage", "plugin", "hook", "kafka",
-                                        "database", "consumer"]
+    assert [c.name for c in checks] == [
+        "config",
+        "interpreter",
+        "spool",
+        "usage",
+        "plugin",
+        "hook",
+        "kafka",
+        "database",
+        "consumer",
+    ]
     spool = checks[2]
     assert spool.status == FAIL
     assert spool.detail == "the check crashed: RuntimeError: spool broke, password ***"
 
 
 def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {"HOME": str(tmp_path), "PATH": os.path.dirname(sys.executable) + os.pathsep + os.defpath,
-           "OMNICLAUDE_HOME": str(tmp_path / "home"), "OMNICLAUDE_PYTHON": sys.executable}
+    env = {
+        "HOME": str(tmp_path),
+        "PATH": os.path.dirname(sys.executable) + os.pathsep + os.defpath,
+        "OMNICLAUDE_HOME": str(tmp_path / "home"),
+        "OMNICLAUDE_PYTHON": sys.executable,
+    }
     env.update(extra)
     return env
 
@@ -473,12 +512,27 @@ def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 def test_cli_prints_one_line_per_check_and_exits_1_on_a_failure(tmp_path: Path) -> None:
     url = f"postgresql://omni:pw-hunter2@127.0.0.1:{closed_port()}/events"
     env = cli_env(tmp_path, OMNICLAUDE_DATABASE_URL=url, OMNICLAUDE_KAFKA_SASL_PASSWORD="kafka-hunter2")
-    done = subprocess.run([sys.executable, "-m", "omniclaude", "doctor", "--plugin-root", str(REPO_ROOT)],
-                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "omniclaude", "doctor", "--plugin-root", str(REPO_ROOT)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 1, done.stderr
     lines = done.stdout.splitlines()
-    assert [line.split()[1] for line in lines] == ["config", "interpreter", "spool", "usage", "plugin", "hook", "kafka",
-                                                    "database", "consumer"]
+    assert [line.split()[1] for line in lines] == [
+        "config",
+        "interpreter",
+        "spool",
+        "usage",
+        "plugin",
+        "hook",
+        "kafka",
+        "database",
+        "consumer",
+    ]
     assert all(line.split()[0] in ("ok", "warn", "fail") for line in lines)
     database = lines[7]
     assert database.startswith("fail  database    cannot connect to postgresql://omni:***@127.0.0.1:")
@@ -487,8 +541,14 @@ def test_cli_prints_one_line_per_check_and_exits_1_on_a_failure(tmp_path: Path) 
 
 
 def test_cli_json_and_exit_0_without_failures(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "omniclaude", "doctor", "--json"], env=cli_env(tmp_path),
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "omniclaude", "doctor", "--json"],
+        env=cli_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     checks = json.loads(done.stdout)
     assert done.returncode == (1 if any(c["status"] == FAIL for c in checks) else 0)
     assert {c["name"]: c["status"] for c in checks}["kafka"] == WARN
@@ -497,8 +557,10 @@ def test_cli_json_and_exit_0_without_failures(tmp_path: Path) -> None:
 
 
 def test_importing_doctor_loads_no_client_library() -> None:
-    code = ("import sys, omniclaude.doctor, omniclaude.cli.doctor\n"
-            "print(sorted(m for m in ('kafka', 'psycopg', 'httpx', 'pydantic') if m in sys.modules))")
+    code = (
+        "import sys, omniclaude.doctor, omniclaude.cli.doctor\n"
+        "print(sorted(m for m in ('kafka', 'psycopg', 'httpx', 'pydantic') if m in sys.modules))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 

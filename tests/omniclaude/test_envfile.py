@@ -12,7 +12,7 @@ def test_encode_round_trips_or_refuses() -> None:
         key, _, _ = encode("K", value).partition("=")
         assert parse_env_file(encode("K", value)) == {key: value}
     with pytest.raises(ValueError, match="cannot be stored"):
-        encode("K", 'x\\ny')
+        encode("K", "x\\ny")
 
 
 def test_edit_replaces_in_place_and_leaves_the_placeholder() -> None:

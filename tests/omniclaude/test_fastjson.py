@@ -4,7 +4,7 @@ import pytest
 from omniclaude import _fastjson
 
 SAMPLES = [
-    {"a": 1, "b": [1.5, -2, None, True, False], "c": {"d": "é\n\t\"\\"}, "e": "\u2028 \U0001f600"},
+    {"a": 1, "b": [1.5, -2, None, True, False], "c": {"d": 'é\n\t"\\'}, "e": "\u2028 \U0001f600"},
     [],
     "text",
     12345678901234567890,

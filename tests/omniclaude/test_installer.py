@@ -25,8 +25,10 @@ def test_linux_layout_follows_xdg_and_links_into_local_bin() -> None:
     assert where.venv_python == "/d/omniclaude/venv/bin/python"
     assert where.plugin == "/d/omniclaude/plugin"
     assert where.record == "/d/omniclaude/python"
-    assert where.links == {"/home/u/.local/bin/omniclaude": "/d/omniclaude/venv/bin/omniclaude",
-                           "/home/u/.local/bin/omniclaude-consumer": "/d/omniclaude/venv/bin/omniclaude-consumer"}
+    assert where.links == {
+        "/home/u/.local/bin/omniclaude": "/d/omniclaude/venv/bin/omniclaude",
+        "/home/u/.local/bin/omniclaude-consumer": "/d/omniclaude/venv/bin/omniclaude-consumer",
+    }
 
 
 def test_windows_layout_uses_localappdata_scripts_and_cmd_links() -> None:
@@ -43,7 +45,8 @@ def test_windows_layout_uses_localappdata_scripts_and_cmd_links() -> None:
 def test_path_line_only_when_the_bin_dir_is_missing_from_path() -> None:
     assert path_line("/h/.local/bin", {"PATH": "/usr/bin:/h/.local/bin/"}, "linux") is None
     assert path_line("/h/.local/bin", {"PATH": "/usr/bin", "SHELL": "/bin/zsh"}, "linux") == (
-        'export PATH="/h/.local/bin:$PATH"   # in ~/.zshrc')
+        'export PATH="/h/.local/bin:$PATH"   # in ~/.zshrc'
+    )
     assert "fish_add_path /h/.local/bin" in str(path_line("/h/.local/bin", {"SHELL": "/usr/bin/fish"}, "linux"))
     assert path_line("C:\\b", {"PATH": "c:\\B;C:\\x"}, "win32") is None
     assert "SetEnvironmentVariable" in str(path_line("C:\\b", {"PATH": "C:\\x"}, "win32"))
@@ -61,15 +64,18 @@ def test_every_install_option_comes_from_the_declaration() -> None:
     assert {f.name for f in MANAGED} < {f.name for f in FIELDS}
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["--bogus"], "unrecognized arguments: --bogus"),
-    (["--topic-prefix"], "--topic-prefix needs a value"),
-    (["--dry-run=1"], "--dry-run takes no value"),
-    (["--keep-data"], "--keep-data goes with --uninstall"),
-    (["--uninstall", "--topic-prefix", "x"], "--uninstall takes only --keep-data and --dry-run"),
-    (["--uninstall", "--local-stack"], "--uninstall takes only --keep-data and --dry-run"),
-    (["--local-stack=yes"], "--local-stack takes no value"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--bogus"], "unrecognized arguments: --bogus"),
+        (["--topic-prefix"], "--topic-prefix needs a value"),
+        (["--dry-run=1"], "--dry-run takes no value"),
+        (["--keep-data"], "--keep-data goes with --uninstall"),
+        (["--uninstall", "--topic-prefix", "x"], "--uninstall takes only --keep-data and --dry-run"),
+        (["--uninstall", "--local-stack"], "--uninstall takes only --keep-data and --dry-run"),
+        (["--local-stack=yes"], "--local-stack takes no value"),
+    ],
+)
 def test_usage_errors(argv: list[str], message: str) -> None:
     with pytest.raises(UsageError, match=message):
         parse_args(argv)
@@ -106,14 +112,24 @@ def make(tmp_path: Path, *argv: str, **env: str) -> tuple[Installer, list[str]]:
 
 
 def test_write_config_secrets_apart_and_never_printed(tmp_path: Path) -> None:
-    run, lines = make(tmp_path, "--database-url", "postgresql://me:hunter2@db/x", "--kafka-ssl-cafile", "ca.pem",
-                      "--kafka-sasl-password", "pw1")
+    run, lines = make(
+        tmp_path,
+        "--database-url",
+        "postgresql://me:hunter2@db/x",
+        "--kafka-ssl-cafile",
+        "ca.pem",
+        "--kafka-sasl-password",
+        "pw1",
+    )
     run.write_config()
     config = Path(run.where.dirs.config)
     assert parse_env_file((config / "config.env").read_text()) == {
-        "OMNICLAUDE_KAFKA_SSL_CAFILE": str(tmp_path / "ca.pem")}
+        "OMNICLAUDE_KAFKA_SSL_CAFILE": str(tmp_path / "ca.pem")
+    }
     assert parse_env_file((config / "secrets.env").read_text()) == {
-        "OMNICLAUDE_DATABASE_URL": "postgresql://me:hunter2@db/x", "OMNICLAUDE_KAFKA_SASL_PASSWORD": "pw1"}
+        "OMNICLAUDE_DATABASE_URL": "postgresql://me:hunter2@db/x",
+        "OMNICLAUDE_KAFKA_SASL_PASSWORD": "pw1",
+    }
     printed = "\n".join(lines)
     assert "hunter2" not in printed and "pw1" not in printed
     assert "set OMNICLAUDE_DATABASE_URL=postgresql://me:***@db/x" in printed
@@ -172,7 +188,8 @@ def test_links_made_once_kept_when_foreign_and_removed_on_uninstall(tmp_path: Pa
 def test_dry_run_touches_nothing(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
-    status = installer.main(["--dry-run", "--topic-prefix", "x", "--pip-args", "--no-index"],
-                            {"HOME": str(home), "PATH": ""})
+    status = installer.main(
+        ["--dry-run", "--topic-prefix", "x", "--pip-args", "--no-index"], {"HOME": str(home), "PATH": ""}
+    )
     assert status == 0
     assert list(home.iterdir()) == []

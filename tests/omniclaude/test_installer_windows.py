@@ -57,8 +57,12 @@ def test_posix_plugin_folders_keep_the_checkouts_hooks_json(tmp_path: Path) -> N
 
 
 def test_the_windows_config_is_written_under_localappdata(tmp_path: Path) -> None:
-    env = {"USERPROFILE": str(tmp_path / "home"), "HOME": str(tmp_path / "home"), "LOCALAPPDATA": str(tmp_path),
-           "PATH": ""}
+    env = {
+        "USERPROFILE": str(tmp_path / "home"),
+        "HOME": str(tmp_path / "home"),
+        "LOCALAPPDATA": str(tmp_path),
+        "PATH": "",
+    }
     options = parse_args(["--kafka-bootstrap-servers", "k:9092", "--kafka-sasl-password", "pw1"])
     lines: list[str] = []
     run = Installer(options, env, str(REPO), "win32", out=lines.append, cwd=str(tmp_path))

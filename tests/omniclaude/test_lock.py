@@ -33,8 +33,13 @@ def run_semantics(tmp_path: Path, prefix: list[str]) -> str:
     code = SEMANTICS.replace("LIB", repr(str(ROOT / "lib"))).replace("PATH", repr(str(tmp_path / "f.lock")))
     script = tmp_path / "semantics.py"
     script.write_text(code)
-    result = subprocess.run([sys.executable, "-I", "-S", *prefix, str(script)], capture_output=True, text=True,
-                            timeout=60, env={"WINSIM_REPORT": str(tmp_path / "report")})
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", *prefix, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"WINSIM_REPORT": str(tmp_path / "report")},
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 

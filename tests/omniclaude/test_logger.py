@@ -27,7 +27,9 @@ def _spooled(directory: str) -> list[Envelope]:
 def test_log_event_writes_a_valid_envelope(tmp_path: Path) -> None:
     logger = _settings(tmp_path, CLAUDE_CODE_SESSION_ID="sess-1")
     event_id = logger.log_event(
-        "agent_action", {"agent": "a", "action_type": "decision", "action_name": "pick"}, source="skill",
+        "agent_action",
+        {"agent": "a", "action_type": "decision", "action_name": "pick"},
+        source="skill",
         context_overrides={"project_name": "override", "terminal_id": None},
     )
     [event] = _spooled(logger.spool.directory)

@@ -47,7 +47,7 @@ def test_mask_url_query_strings_and_malformed_urls(url: str, masked: str) -> Non
 
 
 def test_mask_text_finds_every_url_and_parameter() -> None:
-    text = 'bad URI: "postgresql://u:pw1@[::1/db" and http://x:pw2@h/ then token=pw3 password=\'p w4\''
+    text = "bad URI: \"postgresql://u:pw1@[::1/db\" and http://x:pw2@h/ then token=pw3 password='p w4'"
     masked = mask_text(text)
     assert masked == 'bad URI: "postgresql://u:***@[::1/db" and http://x:***@h/ then token=*** password=***'
 
@@ -63,8 +63,9 @@ def test_scrub_masks_then_replaces_known_secrets() -> None:
 
 
 def test_configured_secrets_of_a_client_configuration() -> None:
-    settings = Settings(kafka_sasl_password="sasl1", database_url="postgresql://u:db1@h/d",
-                        health_url="http://h/health?token=tok1")
+    settings = Settings(
+        kafka_sasl_password="sasl1", database_url="postgresql://u:db1@h/d", health_url="http://h/health?token=tok1"
+    )
     assert set(configured_secrets(settings)) == {"sasl1", "db1", "tok1"}
 
 

@@ -22,22 +22,49 @@ from tests.harness.install_fixtures import Installer
 
 # (database URL, the secret in it, health URL, the secret in it): every form a password takes
 FORMS = [
-    ("postgresql://u:Zq1userinfo@127.0.0.1:1/db", "Zq1userinfo",
-     "http://127.0.0.1:1/health?token=Zq1querytoken", "Zq1querytoken"),
-    ("postgresql://u:Zq2pct%40encoded@127.0.0.1:1/db", "Zq2pct",
-     "http://svc:Zq2healthpw@127.0.0.1:1/health", "Zq2healthpw"),
-    ("postgresql://u:Zq3with/slash@127.0.0.1:1/db", "Zq3with",
-     "http://127.0.0.1:1/health?x=1&api_key=Zq3apikey", "Zq3apikey"),
-    ("postgresql://u@127.0.0.1:1/db?password=Zq4querypw", "Zq4querypw",
-     "http://svc:Zq4malformed@[::1/health", "Zq4malformed"),
-    ("postgresql://u@127.0.0.1:1/db?sslmode=disable&sslpassword=Zq5sslpw", "Zq5sslpw",
-     "https://Zq5tokenasusername0123456789@127.0.0.1:1/health", "Zq5tokenasusername"),
-    ("postgresql://u:Zq6malformed@[::1/db", "Zq6malformed",
-     "http://127.0.0.1:1/health?password=Zq6healthquery#frag", "Zq6healthquery"),
-    ("host=127.0.0.1 port=1 password=Zq7keyword junk", "Zq7keyword",
-     "http://127.0.0.1:1/health;sig=Zq7signature", "Zq7signature"),
-    ("postgresql://u:Zq8with space@127.0.0.1:1/db", "Zq8with",
-     "http://u:Zq8p@ss@127.0.0.1:1/health", "Zq8p"),
+    (
+        "postgresql://u:Zq1userinfo@127.0.0.1:1/db",
+        "Zq1userinfo",
+        "http://127.0.0.1:1/health?token=Zq1querytoken",
+        "Zq1querytoken",
+    ),
+    (
+        "postgresql://u:Zq2pct%40encoded@127.0.0.1:1/db",
+        "Zq2pct",
+        "http://svc:Zq2healthpw@127.0.0.1:1/health",
+        "Zq2healthpw",
+    ),
+    (
+        "postgresql://u:Zq3with/slash@127.0.0.1:1/db",
+        "Zq3with",
+        "http://127.0.0.1:1/health?x=1&api_key=Zq3apikey",
+        "Zq3apikey",
+    ),
+    (
+        "postgresql://u@127.0.0.1:1/db?password=Zq4querypw",
+        "Zq4querypw",
+        "http://svc:Zq4malformed@[::1/health",
+        "Zq4malformed",
+    ),
+    (
+        "postgresql://u@127.0.0.1:1/db?sslmode=disable&sslpassword=Zq5sslpw",
+        "Zq5sslpw",
+        "https://Zq5tokenasusername0123456789@127.0.0.1:1/health",
+        "Zq5tokenasusername",
+    ),
+    (
+        "postgresql://u:Zq6malformed@[::1/db",
+        "Zq6malformed",
+        "http://127.0.0.1:1/health?password=Zq6healthquery#frag",
+        "Zq6healthquery",
+    ),
+    (
+        "host=127.0.0.1 port=1 password=Zq7keyword junk",
+        "Zq7keyword",
+        "http://127.0.0.1:1/health;sig=Zq7signature",
+        "Zq7signature",
+    ),
+    ("postgresql://u:Zq8with space@127.0.0.1:1/db", "Zq8with", "http://u:Zq8p@ss@127.0.0.1:1/health", "Zq8p"),
 ]
 IDS = [f"form{index}" for index in range(1, len(FORMS) + 1)]
 SASL_SECRET = "Zq9saslpassword"
@@ -62,8 +89,13 @@ def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.mark.parametrize(("database_url", "db_secret", "health_url", "health_secret"), FORMS, ids=IDS)
 def test_db_and_doctor_never_print_a_secret(
-    clean_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-    database_url: str, db_secret: str, health_url: str, health_secret: str,
+    clean_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    database_url: str,
+    db_secret: str,
+    health_url: str,
+    health_secret: str,
 ) -> None:
     assert main(["db", "status", "--database-url", database_url]) == 1
     out, err = capsys.readouterr()
@@ -84,20 +116,40 @@ def test_db_and_doctor_never_print_a_secret(
 def test_flush_and_the_forwarder_log_never_print_a_secret(tmp_path: Path) -> None:
     spool = tmp_path / "home" / "state" / "spool"
     env = {
-        "PATH": os.environ["PATH"], "HOME": str(tmp_path), "OMNICLAUDE_HOME": str(tmp_path / "home"),
-        "TMPDIR": str(tmp_path), "OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9",
-        "OMNICLAUDE_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "OMNICLAUDE_KAFKA_SASL_MECHANISM": "PLAIN",
-        "OMNICLAUDE_KAFKA_SASL_USERNAME": "svc", "OMNICLAUDE_KAFKA_SASL_PASSWORD": SASL_SECRET,
-        "OMNICLAUDE_DATABASE_URL": FORMS[5][0], "OMNICLAUDE_HEALTH_URL": FORMS[0][2],
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "OMNICLAUDE_HOME": str(tmp_path / "home"),
+        "TMPDIR": str(tmp_path),
+        "OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9",
+        "OMNICLAUDE_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+        "OMNICLAUDE_KAFKA_SASL_MECHANISM": "PLAIN",
+        "OMNICLAUDE_KAFKA_SASL_USERNAME": "svc",
+        "OMNICLAUDE_KAFKA_SASL_PASSWORD": SASL_SECRET,
+        "OMNICLAUDE_DATABASE_URL": FORMS[5][0],
+        "OMNICLAUDE_HEALTH_URL": FORMS[0][2],
     }
-    forward = subprocess.run([sys.executable, "-m", "omniclaude", "forward", "--idle-seconds", "0.2",
-                           "--max-failure-seconds", "0"], env=env, capture_output=True, text=True, timeout=120)
-    flushed = subprocess.run([sys.executable, "-m", "omniclaude", "flush", "--timeout", "1"],
-                             env=env, capture_output=True, text=True, timeout=120)
+    forward = subprocess.run(
+        [sys.executable, "-m", "omniclaude", "forward", "--idle-seconds", "0.2", "--max-failure-seconds", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    flushed = subprocess.run(
+        [sys.executable, "-m", "omniclaude", "flush", "--timeout", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     log_text = (spool / "forwarder.log").read_text()
     assert "forwarder started" in log_text
-    assert_clean(forward.stdout + forward.stderr + flushed.stdout + flushed.stderr + log_text,
-                 SASL_SECRET, FORMS[5][1], FORMS[0][3])
+    assert_clean(
+        forward.stdout + forward.stderr + flushed.stdout + flushed.stderr + log_text,
+        SASL_SECRET,
+        FORMS[5][1],
+        FORMS[0][3],
+    )
 
 
 @pytest.fixture
@@ -111,8 +163,17 @@ def test_install_dry_run_never_prints_a_secret(dry_installer: Installer, tmp_pat
     home.mkdir()
     secrets = []
     for database_url, db_secret, health_url, health_secret in FORMS[2:6]:  # malformed, query, slash, token
-        done = dry_installer.run(home, "--dry-run", "--database-url", database_url, "--health-url", health_url,
-                                 "--kafka-sasl-password", SASL_SECRET, pip=False)
+        done = dry_installer.run(
+            home,
+            "--dry-run",
+            "--database-url",
+            database_url,
+            "--health-url",
+            health_url,
+            "--kafka-sasl-password",
+            SASL_SECRET,
+            pip=False,
+        )
         assert done.returncode == 0, done.stderr
         assert "set OMNICLAUDE_HEALTH_URL=" in done.stdout
         secrets += [db_secret, health_secret]
@@ -122,15 +183,19 @@ def test_install_dry_run_never_prints_a_secret(dry_installer: Installer, tmp_pat
 
 def test_the_consumer_log_never_prints_a_secret(caplog: pytest.LogCaptureFixture) -> None:
     database_url, db_secret, _health, _secret = FORMS[5]
-    settings = load_consumer_settings({
-        "OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9", "OMNICLAUDE_DATABASE_URL": database_url,
-        "OMNICLAUDE_KAFKA_SASL_MECHANISM": "PLAIN", "OMNICLAUDE_KAFKA_SASL_PASSWORD": SASL_SECRET,
-    })
+    settings = load_consumer_settings(
+        {
+            "OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9",
+            "OMNICLAUDE_DATABASE_URL": database_url,
+            "OMNICLAUDE_KAFKA_SASL_MECHANISM": "PLAIN",
+            "OMNICLAUDE_KAFKA_SASL_PASSWORD": SASL_SECRET,
+        }
+    )
     log = logging.getLogger("omniclaude_consumer.test")
     caplog.handler.addFilter(MaskingFilter(settings.secrets()))
     with caplog.at_level(logging.INFO, logger="omniclaude_consumer.test"):
         log.info("starting: %r", settings)
-        log.error("end of string reached when looking for matching \"]\" in URI: \"%s\"", database_url)
+        log.error('end of string reached when looking for matching "]" in URI: "%s"', database_url)
         log.warning("transient failure: password=%s sasl %s", "Zq6malformed", SASL_SECRET)
         try:
             raise RuntimeError(f"cannot connect to {database_url}")

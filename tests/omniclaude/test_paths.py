@@ -30,8 +30,16 @@ def _platformdirs(platform: str, env: dict[str, str]) -> tuple[str, str, str, st
     ("platform", "env"),
     [
         ("linux", {"HOME": "/home/ada"}),
-        ("linux", {"HOME": "/home/ada", "XDG_STATE_HOME": "/xdg/state", "XDG_CONFIG_HOME": "/xdg/config",
-                   "XDG_DATA_HOME": "/xdg/data", "XDG_CACHE_HOME": "/xdg/cache"}),
+        (
+            "linux",
+            {
+                "HOME": "/home/ada",
+                "XDG_STATE_HOME": "/xdg/state",
+                "XDG_CONFIG_HOME": "/xdg/config",
+                "XDG_DATA_HOME": "/xdg/data",
+                "XDG_CACHE_HOME": "/xdg/cache",
+            },
+        ),
         ("linux", {"HOME": "/home/ada", "XDG_STATE_HOME": "  "}),
         ("darwin", {"HOME": "/Users/ada"}),
         ("win32", {"HOME": "C:\\Users\\ada", "LOCALAPPDATA": "C:\\Users\\ada\\AppData\\Local"}),
@@ -49,7 +57,10 @@ def test_directories_match_platformdirs(platform: str, env: dict[str, str]) -> N
 def test_omniclaude_home_replaces_every_directory(tmp_path: object) -> None:
     dirs = resolve_dirs({"HOME": "/home/ada", "OMNICLAUDE_HOME": "/srv/oc"}, "linux")
     assert (dirs.state, dirs.config, dirs.data, dirs.cache) == (
-        "/srv/oc/state", "/srv/oc/config", "/srv/oc/data", "/srv/oc/cache"
+        "/srv/oc/state",
+        "/srv/oc/config",
+        "/srv/oc/data",
+        "/srv/oc/cache",
     )
     assert dirs.spool == "/srv/oc/state/spool"
 

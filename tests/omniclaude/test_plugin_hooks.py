@@ -26,8 +26,12 @@ def test_windows_gets_exec_form_under_the_recorded_python() -> None:
     for event, groups in rendered["hooks"].items():
         [group] = groups
         [hook] = group["hooks"]
-        assert hook == {"type": "command", "command": WINDOWS_PYTHON, "timeout": 10,
-                        "args": ["-I", "-S", "${CLAUDE_PLUGIN_ROOT}/hooks/capture.py", event]}
+        assert hook == {
+            "type": "command",
+            "command": WINDOWS_PYTHON,
+            "timeout": 10,
+            "args": ["-I", "-S", "${CLAUDE_PLUGIN_ROOT}/hooks/capture.py", event],
+        }
     assert json.loads(CHECKOUT) == original  # the input is not changed
 
 
@@ -48,12 +52,17 @@ def test_exec_form_runs_the_real_hook_with_a_plugin_root_with_spaces(tmp_path: P
     argv = exec_hook(str(plugin))
     assert argv == [sys.executable, "-I", "-S", f"{plugin}/hooks/capture.py", "Stop"]
     home = tmp_path / "oc"
-    result = subprocess.run(argv, input=b'{"session_id": "s"}', env={"OMNICLAUDE_HOME": str(home)},
-                            capture_output=True, timeout=30)
+    result = subprocess.run(
+        argv, input=b'{"session_id": "s"}', env={"OMNICLAUDE_HOME": str(home)}, capture_output=True, timeout=30
+    )
     assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")
     assert len(list((home / "state" / "spool").glob("*.jsonl"))) == 1
 
 
 def test_the_shim_named_here_is_the_checkouts() -> None:
-    assert all(hook["command"].startswith(f'"{SHIM}" ')
-               for groups in json.loads(CHECKOUT)["hooks"].values() for group in groups for hook in group["hooks"])
+    assert all(
+        hook["command"].startswith(f'"{SHIM}" ')
+        for groups in json.loads(CHECKOUT)["hooks"].values()
+        for group in groups
+        for hook in group["hooks"]
+    )

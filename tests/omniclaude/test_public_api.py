@@ -15,8 +15,13 @@ def test_importing_the_package_loads_no_third_party_module() -> None:
         "names = {m.split('.')[0] for m in sys.modules}\n"
         "print(sorted(names - set(sys.stdlib_module_names) - {'omniclaude', '__main__'}))"
     )
-    result = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True,
-                            env={"PYTHONPATH": str(MANIFEST.parents[1] / "lib")})
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(MANIFEST.parents[1] / "lib")},
+    )
     assert result.stdout.strip() == "[]"
 
 

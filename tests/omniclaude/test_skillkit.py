@@ -58,25 +58,37 @@ def test_percent_accepts_whole_numbers_in_range(raw: str, value: int) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "message"),
-    [("101", "101 is not within 0..100"), ("-1", "-1 is not within 0..100"), ("50.5", "50.5 is not a whole number"),
-     ("1e2", "1e2 is not a whole number"), ("", "'' is not a whole number"), ("ten", "ten is not a whole number")],
+    [
+        ("101", "101 is not within 0..100"),
+        ("-1", "-1 is not within 0..100"),
+        ("50.5", "50.5 is not a whole number"),
+        ("1e2", "1e2 is not a whole number"),
+        ("", "'' is not a whole number"),
+        ("ten", "ten is not a whole number"),
+    ],
 )
 def test_percent_rejects(raw: str, message: str) -> None:
     assert _rejects(percent, raw) == message
 
 
-@pytest.mark.parametrize(("raw", "value"), [("0", 0.0), ("0.0", 0.0), ("1", 1.0), ("1.0", 1.0), ("0.5", 0.5),
-                                            ("5e-1", 0.5), ("-0", 0.0)])
+@pytest.mark.parametrize(
+    ("raw", "value"), [("0", 0.0), ("0.0", 0.0), ("1", 1.0), ("1.0", 1.0), ("0.5", 0.5), ("5e-1", 0.5), ("-0", 0.0)]
+)
 def test_unit_interval_is_inclusive(raw: str, value: float) -> None:
     assert unit_interval(raw) == value
 
 
 @pytest.mark.parametrize(
     ("raw", "message"),
-    [("-0.1", "-0.1 is not within 0..1"), ("1.0000001", "1.0000001 is not within 0..1"),
-     ("nan", "nan is not a finite number"), ("NaN", "NaN is not a finite number"),
-     ("inf", "inf is not a finite number"), ("-Infinity", "-Infinity is not a finite number"),
-     ("0,5", "0,5 is not a number")],
+    [
+        ("-0.1", "-0.1 is not within 0..1"),
+        ("1.0000001", "1.0000001 is not within 0..1"),
+        ("nan", "nan is not a finite number"),
+        ("NaN", "NaN is not a finite number"),
+        ("inf", "inf is not a finite number"),
+        ("-Infinity", "-Infinity is not a finite number"),
+        ("0,5", "0,5 is not a number"),
+    ],
 )
 def test_unit_interval_rejects(raw: str, message: str) -> None:
     assert _rejects(unit_interval, raw) == message
@@ -113,8 +125,14 @@ def test_json_object_and_list() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "got"),
-    [("[1]", "a list"), ('"s"', "a string"), ("1", "a number"), ("1.5", "a number"), ("true", "a boolean"),
-     ("null", "null")],
+    [
+        ("[1]", "a list"),
+        ('"s"', "a string"),
+        ("1", "a number"),
+        ("1.5", "a number"),
+        ("true", "a boolean"),
+        ("null", "null"),
+    ],
 )
 def test_json_object_names_what_it_got(raw: str, got: str) -> None:
     assert _rejects(json_object, raw) == f"expected a JSON object, got {got}"
@@ -206,7 +224,10 @@ def test_a_project_path_brings_its_name(tmp_path: Path, monkeypatch: pytest.Monk
 def test_every_override() -> None:
     args = _context_args(project_path="/p/x", project_name="X", session_id="s", terminal_id="t")
     assert skillkit.context_overrides(args) == {
-        "project_path": "/p/x", "project_name": "X", "claude_session_id": "s", "terminal_id": "t",
+        "project_path": "/p/x",
+        "project_name": "X",
+        "claude_session_id": "s",
+        "terminal_id": "t",
     }
 
 
@@ -231,8 +252,14 @@ ROUTING = {"selected_agent": "a", "confidence": 0.5, "strategy": "s", "latency_m
 
 def test_validate_returns_the_model_dump() -> None:
     payload = skillkit.validate("routing_decision", ROUTING, {})
-    assert payload == {**ROUTING, "user_request": None, "alternatives": [], "reasoning": None, "context": {},
-                       "correlation_id": None}
+    assert payload == {
+        **ROUTING,
+        "user_request": None,
+        "alternatives": [],
+        "reasoning": None,
+        "context": {},
+        "correlation_id": None,
+    }
 
 
 def test_validate_names_the_flag_of_a_rejected_field() -> None:

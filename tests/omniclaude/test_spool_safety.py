@@ -121,12 +121,20 @@ def test_the_real_hook_drops_and_counts_when_the_fallback_is_planted(place: Path
     plant_dir(primary, "open-to-others", place / "unused")
     seen = plant_dir(fallback_root(place), how, place / "elsewhere")
     env = {
-        "PATH": os.environ["PATH"], "CLAUDE_PLUGIN_ROOT": str(ROOT), "OMNICLAUDE_PYTHON": sys.executable,
-        "HOME": str(place), "OMNICLAUDE_HOME": str(place / "home"), "TMPDIR": str(place / "tmp"),
+        "PATH": os.environ["PATH"],
+        "CLAUDE_PLUGIN_ROOT": str(ROOT),
+        "OMNICLAUDE_PYTHON": sys.executable,
+        "HOME": str(place),
+        "OMNICLAUDE_HOME": str(place / "home"),
+        "TMPDIR": str(place / "tmp"),
     }
     hook = subprocess.run(
-        ["sh", "-c", '"${CLAUDE_PLUGIN_ROOT}/hooks/run" hooks/capture.py UserPromptSubmit'], input=b'{"prompt": "hi"}',
-        env=env, cwd=place, capture_output=True, timeout=60,
+        ["sh", "-c", '"${CLAUDE_PLUGIN_ROOT}/hooks/run" hooks/capture.py UserPromptSubmit'],
+        input=b'{"prompt": "hi"}',
+        env=env,
+        cwd=place,
+        capture_output=True,
+        timeout=60,
     )
     assert hook.returncode == 0 and hook.stdout == b""
     [said] = hook.stderr.decode().splitlines()
@@ -197,10 +205,20 @@ def test_flush_says_which_spool_it_does_not_drain(place: Path) -> None:
     (place / "planted").chmod(0o777)
     fallback_root(place).mkdir(mode=0o700)
     (place / "planted").rename(fallback_root(place) / "spool")
-    env = {"PATH": os.environ["PATH"], "HOME": str(place), "OMNICLAUDE_HOME": str(place / "home"),
-           "TMPDIR": str(place / "tmp"), "OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9"}
-    done = subprocess.run([sys.executable, "-m", "omniclaude", "flush", "--timeout", "1", "--json"],
-                          env=env, capture_output=True, text=True, timeout=120)
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(place),
+        "OMNICLAUDE_HOME": str(place / "home"),
+        "TMPDIR": str(place / "tmp"),
+        "OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "omniclaude", "flush", "--timeout", "1", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert f"not draining {fallback_root(place) / 'spool'}" in done.stderr
     assert "group or others can access it (mode 0777)" in done.stderr
     assert json.loads(done.stdout)["spools"] == [str(place / "home" / "state" / "spool")]

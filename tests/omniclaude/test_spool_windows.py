@@ -35,8 +35,13 @@ def test_segments_rotate_seal_and_drain_as_on_windows(tmp_path: Path) -> None:
     script = tmp_path / "drain.py"
     spool = tmp_path / "spool"
     script.write_text(DRAIN.replace("LIB", repr(str(ROOT / "lib"))).replace("SPOOL", repr(str(spool))))
-    result = subprocess.run([sys.executable, "-I", "-S", str(WINSIM), str(script)], capture_output=True, text=True,
-                            timeout=120, env={"WINSIM_REPORT": str(tmp_path / "report")})
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", str(WINSIM), str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"WINSIM_REPORT": str(tmp_path / "report")},
+    )
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["platform"] == "win32"

@@ -79,7 +79,10 @@ def system_python() -> list[str]:
             command = [candidate, "-I"]
             version = subprocess.run(
                 [*command, "-c", "import sys; print(sys.version_info >= (3, 10))"],
-                capture_output=True, text=True, check=False, timeout=60,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=60,
             )
             if version.stdout.strip() == "True" and _lacks_pydantic(command):
                 return command

@@ -45,6 +45,14 @@ def test_parser_and_payload_come_from_the_same_table() -> None:
         namespace=skillkit.ContextArgs(),
     )
     fields: dict[str, Any] = skillkit.payload_fields(module.FLAGS, args)
-    assert fields == {"selected_agent": "a", "confidence": 0.5, "strategy": "s", "latency_ms": 3,
-                      "user_request": None, "alternatives": None, "reasoning": None, "context": {"k": 1},
-                      "correlation_id": None}
+    assert fields == {
+        "selected_agent": "a",
+        "confidence": 0.5,
+        "strategy": "s",
+        "latency_ms": 3,
+        "user_request": None,
+        "alternatives": None,
+        "reasoning": None,
+        "context": {"k": 1},
+        "correlation_id": None,
+    }

@@ -80,9 +80,7 @@ def test_every_command_in_the_body_is_covered_by_allowed_tools(name: str) -> Non
 @pytest.mark.parametrize("name", SKILL_NAMES)
 def test_the_worked_examples_run(skill_env: Where, capsys: pytest.CaptureFixture[str], name: str) -> None:
     _fields, body = _split(name)
-    commands = [
-        line for block in FENCE.findall(body) for line in block.splitlines() if line.startswith(f"{SHIM} ")
-    ]
+    commands = [line for block in FENCE.findall(body) for line in block.splitlines() if line.startswith(f"{SHIM} ")]
     assert commands, "SKILL.md has no worked example"
     for line in commands:
         argv = shlex.split(line)

@@ -17,53 +17,185 @@ from .conftest import Where
 # skill -> (argv, event_type, payload fields the event must hold)
 HAPPY: dict[str, tuple[list[str], str, dict[str, Any]]] = {
     "log-execution": (
-        ["start", "--agent", "code-reviewer", "--description", "review PR 42", "--user-prompt", "review it",
-         "--metadata", '{"pr": 42}', "--correlation-id", "corr-1"],
+        [
+            "start",
+            "--agent",
+            "code-reviewer",
+            "--description",
+            "review PR 42",
+            "--user-prompt",
+            "review it",
+            "--metadata",
+            '{"pr": 42}',
+            "--correlation-id",
+            "corr-1",
+        ],
         "execution_started",
-        {"agent": "code-reviewer", "description": "review PR 42", "user_prompt": "review it",
-         "metadata": {"pr": 42}, "correlation_id": "corr-1"},
+        {
+            "agent": "code-reviewer",
+            "description": "review PR 42",
+            "user_prompt": "review it",
+            "metadata": {"pr": 42},
+            "correlation_id": "corr-1",
+        },
     ),
     "log-agent-action": (
-        ["--agent", "code-reviewer", "--action-type", "tool_call", "--action-name", "Read",
-         "--details", '{"file": "a.py", "lines": [1, 2]}', "--duration-ms", "12", "--success",
-         "--correlation-id", "corr-1"],
+        [
+            "--agent",
+            "code-reviewer",
+            "--action-type",
+            "tool_call",
+            "--action-name",
+            "Read",
+            "--details",
+            '{"file": "a.py", "lines": [1, 2]}',
+            "--duration-ms",
+            "12",
+            "--success",
+            "--correlation-id",
+            "corr-1",
+        ],
         "agent_action",
-        {"agent": "code-reviewer", "action_type": "tool_call", "action_name": "Read",
-         "details": {"file": "a.py", "lines": [1, 2]}, "duration_ms": 12, "success": True, "correlation_id": "corr-1"},
+        {
+            "agent": "code-reviewer",
+            "action_type": "tool_call",
+            "action_name": "Read",
+            "details": {"file": "a.py", "lines": [1, 2]},
+            "duration_ms": 12,
+            "success": True,
+            "correlation_id": "corr-1",
+        },
     ),
     "log-routing-decision": (
-        ["--agent", "api-architect", "--confidence", "0.92", "--strategy", "trigger_match", "--latency-ms", "45",
-         "--user-request", "design an API", "--alternatives", '[{"agent": "backend", "confidence": 0.7}]',
-         "--reasoning", "keywords", "--context", '{"domain": "api"}', "--correlation-id", "corr-1"],
+        [
+            "--agent",
+            "api-architect",
+            "--confidence",
+            "0.92",
+            "--strategy",
+            "trigger_match",
+            "--latency-ms",
+            "45",
+            "--user-request",
+            "design an API",
+            "--alternatives",
+            '[{"agent": "backend", "confidence": 0.7}]',
+            "--reasoning",
+            "keywords",
+            "--context",
+            '{"domain": "api"}',
+            "--correlation-id",
+            "corr-1",
+        ],
         "routing_decision",
-        {"selected_agent": "api-architect", "confidence": 0.92, "strategy": "trigger_match", "latency_ms": 45,
-         "user_request": "design an API", "alternatives": [{"agent": "backend", "confidence": 0.7}],
-         "reasoning": "keywords", "context": {"domain": "api"}, "correlation_id": "corr-1"},
+        {
+            "selected_agent": "api-architect",
+            "confidence": 0.92,
+            "strategy": "trigger_match",
+            "latency_ms": 45,
+            "user_request": "design an API",
+            "alternatives": [{"agent": "backend", "confidence": 0.7}],
+            "reasoning": "keywords",
+            "context": {"domain": "api"},
+            "correlation_id": "corr-1",
+        },
     ),
     "log-transformation": (
-        ["--from-agent", "polymorphic", "--to-agent", "api-architect", "--reason", "API task", "--confidence", "0.85",
-         "--duration-ms", "30", "--no-success", "--correlation-id", "corr-1"],
+        [
+            "--from-agent",
+            "polymorphic",
+            "--to-agent",
+            "api-architect",
+            "--reason",
+            "API task",
+            "--confidence",
+            "0.85",
+            "--duration-ms",
+            "30",
+            "--no-success",
+            "--correlation-id",
+            "corr-1",
+        ],
         "transformation",
-        {"from_agent": "polymorphic", "to_agent": "api-architect", "reason": "API task", "confidence": 0.85,
-         "duration_ms": 30, "success": False, "correlation_id": "corr-1"},
+        {
+            "from_agent": "polymorphic",
+            "to_agent": "api-architect",
+            "reason": "API task",
+            "confidence": 0.85,
+            "duration_ms": 30,
+            "success": False,
+            "correlation_id": "corr-1",
+        },
     ),
     "log-performance-metrics": (
-        ["--query", "optimize queries", "--duration-ms", "12.5", "--no-cache-hit", "--candidates", "5",
-         "--strategy", "fuzzy", "--confidence-components", '{"trigger": 0.8}', "--correlation-id", "corr-1"],
+        [
+            "--query",
+            "optimize queries",
+            "--duration-ms",
+            "12.5",
+            "--no-cache-hit",
+            "--candidates",
+            "5",
+            "--strategy",
+            "fuzzy",
+            "--confidence-components",
+            '{"trigger": 0.8}',
+            "--correlation-id",
+            "corr-1",
+        ],
         "performance_metric",
-        {"query": "optimize queries", "duration_ms": 12.5, "cache_hit": False, "candidates": 5, "strategy": "fuzzy",
-         "confidence_components": {"trigger": 0.8}, "correlation_id": "corr-1"},
+        {
+            "query": "optimize queries",
+            "duration_ms": 12.5,
+            "cache_hit": False,
+            "candidates": 5,
+            "strategy": "fuzzy",
+            "confidence_components": {"trigger": 0.8},
+            "correlation_id": "corr-1",
+        },
     ),
     "log-detection-failure": (
-        ["--prompt", "fix CI", "--reason", "below threshold", "--status", "low_confidence",
-         "--candidates-evaluated", "7", "--detected-agent", "debugger", "--confidence", "0.41",
-         "--expected-agent", "devops", "--detection-method", "fuzzy", "--trigger-matches", '["ci"]',
-         "--capability-scores", '{"devops": 0.3}', "--metadata", '{"try": 2}', "--correlation-id", "corr-1"],
+        [
+            "--prompt",
+            "fix CI",
+            "--reason",
+            "below threshold",
+            "--status",
+            "low_confidence",
+            "--candidates-evaluated",
+            "7",
+            "--detected-agent",
+            "debugger",
+            "--confidence",
+            "0.41",
+            "--expected-agent",
+            "devops",
+            "--detection-method",
+            "fuzzy",
+            "--trigger-matches",
+            '["ci"]',
+            "--capability-scores",
+            '{"devops": 0.3}',
+            "--metadata",
+            '{"try": 2}',
+            "--correlation-id",
+            "corr-1",
+        ],
         "detection_failure",
-        {"prompt": "fix CI", "reason": "below threshold", "status": "low_confidence", "candidates_evaluated": 7,
-         "detected_agent": "debugger", "confidence": 0.41, "expected_agent": "devops", "detection_method": "fuzzy",
-         "trigger_matches": ["ci"], "capability_scores": {"devops": 0.3}, "metadata": {"try": 2},
-         "correlation_id": "corr-1"},
+        {
+            "prompt": "fix CI",
+            "reason": "below threshold",
+            "status": "low_confidence",
+            "candidates_evaluated": 7,
+            "detected_agent": "debugger",
+            "confidence": 0.41,
+            "expected_agent": "devops",
+            "detection_method": "fuzzy",
+            "trigger_matches": ["ci"],
+            "capability_scores": {"devops": 0.3},
+            "metadata": {"try": 2},
+            "correlation_id": "corr-1",
+        },
     ),
 }
 
@@ -84,9 +216,7 @@ def _only_event(home: Path) -> Envelope:
 
 
 @pytest.mark.parametrize("skill", sorted(HAPPY))
-def test_happy_path_records_one_valid_event(
-    skill_env: Where, capsys: pytest.CaptureFixture[str], skill: str
-) -> None:
+def test_happy_path_records_one_valid_event(skill_env: Where, capsys: pytest.CaptureFixture[str], skill: str) -> None:
     argv, event_type, expected = HAPPY[skill]
     printed = _run(capsys, skill, argv)
     event = _only_event(skill_env.home)
@@ -110,11 +240,28 @@ def test_execution_lifecycle_is_keyed_by_the_printed_execution_id(
     started = _run(capsys, "log-execution", ["start", "--agent", "a"])
     execution_id = started["execution_id"]
     assert started["payload"]["execution_id"] == execution_id
-    progress = _run(capsys, "log-execution", ["progress", "--execution-id", execution_id.upper(), "--stage", "plan",
-                                              "--percent", "0", "--metadata", "{}"])
-    completed = _run(capsys, "log-execution", ["complete", "--execution-id", execution_id, "--status", "error",
-                                               "--quality-score", "0", "--error-message", "boom",
-                                               "--error-type", "ValueError"])
+    progress = _run(
+        capsys,
+        "log-execution",
+        ["progress", "--execution-id", execution_id.upper(), "--stage", "plan", "--percent", "0", "--metadata", "{}"],
+    )
+    completed = _run(
+        capsys,
+        "log-execution",
+        [
+            "complete",
+            "--execution-id",
+            execution_id,
+            "--status",
+            "error",
+            "--quality-score",
+            "0",
+            "--error-message",
+            "boom",
+            "--error-type",
+            "ValueError",
+        ],
+    )
     events = spool_events(skill_env.home)
     assert [event.event_type for event in events] == ["execution_started", "execution_progress", "execution_completed"]
     assert {str(event.payload.execution_id) for event in events} == {execution_id}  # type: ignore[attr-defined]
@@ -147,10 +294,28 @@ def test_complete_defaults_to_success(skill_env: Where, capsys: pytest.CaptureFi
 
 
 def test_zero_false_and_empty_are_values_not_missing(skill_env: Where, capsys: pytest.CaptureFixture[str]) -> None:
-    _run(capsys, "log-transformation", ["--from-agent", "a", "--to-agent", "b", "--confidence", "0",
-                                        "--duration-ms", "0", "--no-success", "--reason", ""])
-    _run(capsys, "log-performance-metrics", ["--query", "q", "--duration-ms", "0.0", "--no-cache-hit",
-                                             "--candidates", "0"])
+    _run(
+        capsys,
+        "log-transformation",
+        [
+            "--from-agent",
+            "a",
+            "--to-agent",
+            "b",
+            "--confidence",
+            "0",
+            "--duration-ms",
+            "0",
+            "--no-success",
+            "--reason",
+            "",
+        ],
+    )
+    _run(
+        capsys,
+        "log-performance-metrics",
+        ["--query", "q", "--duration-ms", "0.0", "--no-cache-hit", "--candidates", "0"],
+    )
     transformation, metric = (event.payload.model_dump() for event in spool_events(skill_env.home))
     assert (transformation["confidence"], transformation["duration_ms"]) == (0.0, 0)
     assert (transformation["success"], transformation["reason"]) == (False, "")
@@ -168,8 +333,24 @@ def test_context_flags_override_the_context_rules(
 ) -> None:
     other = tmp_path / "elsewhere" / "billing"
     other.mkdir(parents=True)
-    _run(capsys, "log-agent-action", ["--agent", "a", "--action-type", "success", "--action-name", "n",
-                                      "--project-path", str(other), "--session-id", "sess-9", "--terminal-id", "tty-4"])
+    _run(
+        capsys,
+        "log-agent-action",
+        [
+            "--agent",
+            "a",
+            "--action-type",
+            "success",
+            "--action-name",
+            "n",
+            "--project-path",
+            str(other),
+            "--session-id",
+            "sess-9",
+            "--terminal-id",
+            "tty-4",
+        ],
+    )
     context = _only_event(skill_env.home).context
     assert (context.project_path, context.project_name) == (str(other), "billing")
     assert (context.claude_session_id, context.terminal_id) == ("sess-9", "tty-4")
@@ -179,8 +360,22 @@ def test_context_flags_override_the_context_rules(
 def test_a_relative_project_path_is_made_absolute_and_a_name_wins(
     skill_env: Where, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _run(capsys, "log-agent-action", ["--agent", "a", "--action-type", "success", "--action-name", "n",
-                                      "--project-path", "..", "--project-name", "Shop App"])
+    _run(
+        capsys,
+        "log-agent-action",
+        [
+            "--agent",
+            "a",
+            "--action-type",
+            "success",
+            "--action-name",
+            "n",
+            "--project-path",
+            "..",
+            "--project-name",
+            "Shop App",
+        ],
+    )
     context = _only_event(skill_env.home).context
     assert (context.project_path, context.project_name) == (str(skill_env.project), "Shop App")
 
@@ -238,8 +433,10 @@ def test_a_spool_that_cannot_be_written_is_a_refusal(
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(logger_module.Spool, "append", unwritable)
-    assert load("log-routing-decision").main(["--agent", "a", "--confidence", "1", "--strategy", "s",
-                                              "--latency-ms", "0"]) == 1
+    assert (
+        load("log-routing-decision").main(["--agent", "a", "--confidence", "1", "--strategy", "s", "--latency-ms", "0"])
+        == 1
+    )
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.count("\n") == 1

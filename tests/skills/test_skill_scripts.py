@@ -76,8 +76,9 @@ def test_a_recorded_interpreter_that_is_gone_falls_back_to_python3(
     (where.home / "data").mkdir(parents=True)
     (where.home / "data" / "python").write_text(str(tmp_path / "no-such-python") + "\n")
     argv, event_type, _fields = HAPPY["log-performance-metrics"]
-    result = run([str(SHIM)], "log-performance-metrics", argv,
-                 {**env, "PATH": bare_python_dir(bare_python, tmp_path)}, where.cwd)
+    result = run(
+        [str(SHIM)], "log-performance-metrics", argv, {**env, "PATH": bare_python_dir(bare_python, tmp_path)}, where.cwd
+    )
     assert result.returncode == 0 and "without model validation" in result.stderr
     _assert_recorded(result.stdout, where, event_type)
 

@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 Action = Callable[["psycopg.Connection[Any]", argparse.Namespace], int]
 
 
-
 def _scrub(text: str, url: str) -> str:
     """`text` (an error message) with every form of the URL's credentials replaced by `***`."""
     return scrub(text, url_passwords(url))
@@ -176,9 +175,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--database-url", metavar="URL", help="PostgreSQL URL (default: the database_url setting)"
-    )
+    common.add_argument("--database-url", metavar="URL", help="PostgreSQL URL (default: the database_url setting)")
     actions = parser.add_subparsers(dest="db_action", metavar="ACTION")
 
     up = actions.add_parser("upgrade", parents=[common], help="apply pending migrations")
@@ -204,9 +201,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="DURATION",
         help="e.g. 30d, 12h, 90m (units s m h d w)",
     )
-    prune.add_argument(
-        "--batch-size", type=_positive, default=5000, metavar="N", help="rows per DELETE (default 5000)"
-    )
+    prune.add_argument("--batch-size", type=_positive, default=5000, metavar="N", help="rows per DELETE (default 5000)")
     prune.set_defaults(handler=_handler(_prune))
 
     def usage(_: argparse.Namespace) -> int:

@@ -51,8 +51,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--plugin-root", metavar="DIR",
-                        help="the plugin's folder (default: CLAUDE_PLUGIN_ROOT, this checkout, or where "
-                             "Claude Code loads omniclaude from)")
+    parser.add_argument(
+        "--plugin-root",
+        metavar="DIR",
+        help="the plugin's folder (default: CLAUDE_PLUGIN_ROOT, this checkout, or where "
+        "Claude Code loads omniclaude from)",
+    )
     parser.add_argument("--json", action="store_true", help="print the checks as one JSON array")
     parser.set_defaults(handler=_run)

@@ -23,6 +23,7 @@ from omniclaude.forwarder.run import Forwarder
 if TYPE_CHECKING:
     from tqdm import tqdm
 
+
 class FlushArgs(argparse.Namespace):
     """The parsed arguments of `omniclaude flush`."""
 

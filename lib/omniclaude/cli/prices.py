@@ -26,9 +26,17 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     if args.json:
         models = {
-            name: {**{kind: getattr(price.rates, kind) for kind in KINDS},
-                   **({"above_context_tokens": price.above_context_tokens,
-                       "above": {kind: getattr(price.above, kind) for kind in KINDS}} if price.above else {})}
+            name: {
+                **{kind: getattr(price.rates, kind) for kind in KINDS},
+                **(
+                    {
+                        "above_context_tokens": price.above_context_tokens,
+                        "above": {kind: getattr(price.above, kind) for kind in KINDS},
+                    }
+                    if price.above
+                    else {}
+                ),
+            }
             for name, price in sorted(table.models.items())
         }
         print(json.dumps({"sources": list(table.sources), "models": models}, indent=2))
@@ -38,12 +46,17 @@ def _run(args: argparse.Namespace) -> int:
         marker = " *" if name in table.overridden else ""
         rows.append((name + marker, *(f"{getattr(price.rates, kind):g}" for kind in KINDS)))
         if price.above is not None:
-            rows.append((f"  above {price.above_context_tokens} tokens",
-                         *(f"{getattr(price.above, kind):g}" for kind in KINDS)))
+            rows.append(
+                (f"  above {price.above_context_tokens} tokens", *(f"{getattr(price.above, kind):g}" for kind in KINDS))
+            )
     widths = [max(len(row[i]) for row in rows) for i in range(len(_HEADERS))]
     for row in rows:
-        print("  ".join(cell.ljust(width) if i == 0 else cell.rjust(width)
-                        for i, (cell, width) in enumerate(zip(row, widths, strict=True))).rstrip())
+        print(
+            "  ".join(
+                cell.ljust(width) if i == 0 else cell.rjust(width)
+                for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+        )
     print(f"USD per million tokens. From: {', '.join(table.sources)}.")
     if table.overridden:
         print(f"* from {override_path(config_dir)}")
@@ -54,7 +67,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Registers `prices`."""
-    parser = subparsers.add_parser("prices", help="show the price table used for cost_usd", description=__doc__,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = subparsers.add_parser(
+        "prices",
+        help="show the price table used for cost_usd",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--json", action="store_true", help="print the table as one JSON object")
     parser.set_defaults(handler=_run)

@@ -16,8 +16,14 @@ from omniclaude.spool import SpoolReader
 def spool_status(directory: str) -> dict[str, Any]:
     """The spool's location and `SpoolReader.stats()`; never raises (an unreadable spool is reported)."""
     status: dict[str, Any] = {"spool": directory, "exists": os.path.isdir(directory)}
-    empty = {"pending_events": 0, "pending_bytes": 0, "oldest_pending_age_s": None, "dropped_events": 0,
-             "unreadable_lines": 0, "quarantined_lines": 0}
+    empty = {
+        "pending_events": 0,
+        "pending_bytes": 0,
+        "oldest_pending_age_s": None,
+        "dropped_events": 0,
+        "unreadable_lines": 0,
+        "quarantined_lines": 0,
+    }
     if not status["exists"]:
         return {**status, **empty}
     try:
@@ -67,9 +73,15 @@ def render(status: dict[str, Any]) -> list[str]:
     lines = [line + f"  [{status['spool']}]"]
     if status.get("error"):
         lines.append(f"           {status['error']}")
-    losses = [f"{status[k]} {what}" for k, what in (("dropped_events", "dropped by the cap"),
-                                                   ("unreadable_lines", "unreadable line(s) skipped"),
-                                                   ("quarantined_lines", "kept in quarantine.jsonl")) if status[k]]
+    losses = [
+        f"{status[k]} {what}"
+        for k, what in (
+            ("dropped_events", "dropped by the cap"),
+            ("unreadable_lines", "unreadable line(s) skipped"),
+            ("quarantined_lines", "kept in quarantine.jsonl"),
+        )
+        if status[k]
+    ]
     if status.get("dropped_no_safe_spool"):
         losses.append(f"{status['dropped_no_safe_spool']} dropped with no safe spool folder")
     if losses:

@@ -281,9 +281,7 @@ def load_migrations(source: MigrationSource = None) -> list[Migration]:
                 raise MigrationSourceError(f"{version:04d}_{other}: the {direction} script is missing")
         (up_name, up_bytes), (down_name, down_bytes) = pair["up"], pair["down"]
         if up_name != down_name:
-            raise MigrationSourceError(
-                f"version {version:04d} has two names: {up_name} (up) and {down_name} (down)"
-            )
+            raise MigrationSourceError(f"version {version:04d} has two names: {up_name} (up) and {down_name} (down)")
         migrations.append(
             Migration(
                 version=version,
@@ -296,9 +294,7 @@ def load_migrations(source: MigrationSource = None) -> list[Migration]:
     expected = list(range(1, len(migrations) + 1))
     if [m.version for m in migrations] != expected:
         versions = ", ".join(f"{m.version:04d}" for m in migrations)
-        raise MigrationSourceError(
-            f"migration versions must run 0001, 0002, ... without a gap; found {versions}"
-        )
+        raise MigrationSourceError(f"migration versions must run 0001, 0002, ... without a gap; found {versions}")
     return migrations
 
 
@@ -340,9 +336,7 @@ def _compare(applied: Mapping[int, AppliedMigration], migrations: Sequence[Migra
         applied=tuple(applied[v] for v in sorted(applied)),
         pending=tuple(m for m in migrations if m.version not in applied),
         unknown=tuple(applied[v] for v in sorted(applied) if v not in by_version),
-        modified=tuple(
-            m for m in migrations if m.version in applied and applied[m.version].checksum != m.checksum
-        ),
+        modified=tuple(m for m in migrations if m.version in applied and applied[m.version].checksum != m.checksum),
     )
 
 

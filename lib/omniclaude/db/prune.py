@@ -64,9 +64,7 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def prune(
-    conn: Connection, older_than: timedelta, *, batch_size: int = DEFAULT_BATCH_SIZE
-) -> dict[str, int]:
+def prune(conn: Connection, older_than: timedelta, *, batch_size: int = DEFAULT_BATCH_SIZE) -> dict[str, int]:
     """Deletes rows older than `older_than` from every event table; returns rows deleted per table.
 
     Raises ValueError for a non-positive `older_than` or `batch_size`, psycopg.Error on database errors.

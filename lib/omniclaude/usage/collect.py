@@ -57,8 +57,7 @@ CHUNK_BYTES = 8 * 1024 * 1024
 MAX_LINE_BYTES = 32 * 1024 * 1024
 FORGET_AFTER_SECONDS = 40 * 86400
 MAX_FILES = 10_000
-CONTEXT_KEYS = ("project_path", "project_name", "working_directory", "claude_session_id", "terminal_id",
-                "host", "user")
+CONTEXT_KEYS = ("project_path", "project_name", "working_directory", "claude_session_id", "terminal_id", "host", "user")
 _AGENT_FILE = re.compile(r"agent-([A-Za-z0-9_-]{1,100})\.jsonl")
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)")
 
@@ -117,8 +116,11 @@ def targets_of(events: Iterable[Mapping[str, Any]]) -> Targets:
             continue
         found.rescan = found.rescan or name in RESCAN_TRIGGERS
         raw_context = event.get("context")
-        context = {key: raw_context[key] for key in CONTEXT_KEYS if isinstance(raw_context, dict)
-                   and isinstance(raw_context.get(key), str)}
+        context = {
+            key: raw_context[key]
+            for key in CONTEXT_KEYS
+            if isinstance(raw_context, dict) and isinstance(raw_context.get(key), str)
+        }
         if "claude_session_id" not in context and _string(hook_input.get("session_id")):
             context["claude_session_id"] = hook_input["session_id"]
         main = _string(hook_input.get("transcript_path"))
@@ -128,15 +130,19 @@ def targets_of(events: Iterable[Mapping[str, Any]]) -> Targets:
                 found.add(Target(path, context))
         agent_path = _string(hook_input.get("agent_transcript_path"))
         if agent_path is not None:
-            found.add(Target(agent_path, context, _string(hook_input.get("agent_id")),
-                             _string(hook_input.get("agent_type"))))
+            found.add(
+                Target(agent_path, context, _string(hook_input.get("agent_id")), _string(hook_input.get("agent_type")))
+            )
     return found
 
 
 def _saved_context(saved: Mapping[str, Any]) -> dict[str, Any]:
     context = saved.get("context")
-    return {k: v for k, v in context.items() if k in CONTEXT_KEYS and isinstance(v, str)} if isinstance(
-        context, dict) else {}
+    return (
+        {k: v for k, v in context.items() if k in CONTEXT_KEYS and isinstance(v, str)}
+        if isinstance(context, dict)
+        else {}
+    )
 
 
 def _changed(path: str, saved: Mapping[str, Any]) -> bool:
@@ -241,8 +247,10 @@ class UsageCollector:
             return 0
         try:
             # Non-blocking, so that a FIFO in place of a transcript cannot hang the forwarder.
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-                         | getattr(os, "O_NONBLOCK", 0))
+            fd = os.open(
+                path,
+                os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0),
+            )
         except FileNotFoundError:
             files.pop(path, None)  # deleted by Claude Code's cleanup: nothing more will come
             note_problem(state, "missing_files", f"transcript not found: {path}")
@@ -261,9 +269,7 @@ class UsageCollector:
             note_problem(state, "unreadable_files", f"cannot read transcript {path}: {exc.strerror or exc}")
             return 0
 
-    def _read_open(
-        self, handle: Any, target: Target, saved: dict[str, Any], state: dict[str, Any], emit: Emit
-    ) -> int:
+    def _read_open(self, handle: Any, target: Target, saved: dict[str, Any], state: dict[str, Any], emit: Emit) -> int:
         size = os.fstat(handle.fileno()).st_size
         saved_offset = saved.get("offset")
         offset = saved_offset if isinstance(saved_offset, int) and saved_offset >= 0 else 0
@@ -289,7 +295,7 @@ class UsageCollector:
                 newline = chunk.find(b"\n")
                 if newline < 0:
                     continue
-                chunk, skipping = chunk[newline + 1:], False
+                chunk, skipping = chunk[newline + 1 :], False
             buffer = buffer + chunk if buffer else chunk
             result = scan(buffer)
             if result.malformed:
@@ -306,7 +312,7 @@ class UsageCollector:
                 except OSError as exc:
                     raise SpoolUnavailable(f"cannot append usage events to the spool: {exc}") from exc
                 emitted += 1
-            buffer = buffer[result.consumed:]
+            buffer = buffer[result.consumed :]
             if len(buffer) > MAX_LINE_BYTES:
                 note_problem(state, "malformed_lines", f"line longer than {MAX_LINE_BYTES} bytes in {target.path}")
                 buffer, skipping = b"", True
@@ -325,12 +331,22 @@ class UsageCollector:
         }
         return emitted
 
-    def _encode(self, record: UsageRecord, context: Mapping[str, Any], agent_id: str | None,
-                agent_type: str | None, state: dict[str, Any]) -> bytes:
-        cost = self.prices().cost(record.model, input=record.input_tokens, output=record.output_tokens,
-                                  cache_read=record.cache_read_input_tokens,
-                                  cache_creation=record.cache_creation_input_tokens,
-                                  cache_1h=record.cache_creation_1h_tokens)
+    def _encode(
+        self,
+        record: UsageRecord,
+        context: Mapping[str, Any],
+        agent_id: str | None,
+        agent_type: str | None,
+        state: dict[str, Any],
+    ) -> bytes:
+        cost = self.prices().cost(
+            record.model,
+            input=record.input_tokens,
+            output=record.output_tokens,
+            cache_read=record.cache_read_input_tokens,
+            cache_creation=record.cache_creation_input_tokens,
+            cache_1h=record.cache_creation_1h_tokens,
+        )
         if cost is None:
             note_problem(state, "unknown_model_responses", f"no price for model {record.model!r}: cost left empty")
             if record.model not in state["unknown_models"] and len(state["unknown_models"]) < MAX_UNKNOWN_MODELS:

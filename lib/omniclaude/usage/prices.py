@@ -87,18 +87,20 @@ class PriceTable:
         name = model[start:] if start > 0 else model
         best: str | None = None
         for known in self.models:
-            if name.startswith(known) and _SUFFIX.fullmatch(name[len(known):]) and len(known) > len(best or ""):
+            if name.startswith(known) and _SUFFIX.fullmatch(name[len(known) :]) and len(known) > len(best or ""):
                 best = known
         return (best, self.models[best]) if best is not None else None
 
-    def cost(self, model: str, *, input: int, output: int, cache_read: int, cache_creation: int,
-             cache_1h: int) -> float | None:
+    def cost(
+        self, model: str, *, input: int, output: int, cache_read: int, cache_creation: int, cache_1h: int
+    ) -> float | None:
         """USD for one response of `model`; None for a model the table does not know."""
         found = self.find(model)
         if found is None:
             return None
-        return found[1].cost(input=input, output=output, cache_read=cache_read, cache_creation=cache_creation,
-                             cache_1h=cache_1h)
+        return found[1].cost(
+            input=input, output=output, cache_read=cache_read, cache_creation=cache_creation, cache_1h=cache_1h
+        )
 
 
 def _rates(where: str, entry: object) -> Rates:
@@ -116,7 +118,7 @@ def _rates(where: str, entry: object) -> Rates:
 def parse_models(where: str, models: object) -> dict[str, ModelPrice]:
     """Validates a `models` object; raises PriceError naming the bad entry."""
     if not isinstance(models, dict):
-        raise PriceError(f"{where}: expected {{\"models\": {{\"<model>\": {{...}}}}}}")
+        raise PriceError(f'{where}: expected {{"models": {{"<model>": {{...}}}}}}')
     parsed = {}
     for name, entry in models.items():
         rates = _rates(f"{where}: model {name!r}", entry)

@@ -33,8 +33,15 @@ STATE_NAME = "usage.json"
 LOCK_NAME = "usage.lock"
 HEAD_BYTES = 4096
 MAX_UNKNOWN_MODELS = 20
-COUNTERS = ("responses", "bytes_read", "missing_files", "unreadable_files", "malformed_lines",
-            "unknown_model_responses", "rewritten_files")
+COUNTERS = (
+    "responses",
+    "bytes_read",
+    "missing_files",
+    "unreadable_files",
+    "malformed_lines",
+    "unknown_model_responses",
+    "rewritten_files",
+)
 
 
 def read_usage_state(state_dir: str) -> dict[str, Any]:

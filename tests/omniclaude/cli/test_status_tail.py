@@ -66,7 +66,7 @@ def test_tail_of_a_missing_spool(home: Path, capsys: pytest.CaptureFixture[str])
 
 def test_summary_names_unparsable_lines() -> None:
     assert summary("not json") == "unreadable line (8 characters): not json"
-    assert summary("[" * 100_000) .startswith("unreadable line (100000 characters): [[[")
+    assert summary("[" * 100_000).startswith("unreadable line (100000 characters): [[[")
     assert "\\u001b" in summary("\x1b[31mred") and "\x1b" not in summary("\x1b[31mred")
 
 

@@ -10,11 +10,14 @@ from omniclaude.cli import main
 from omniclaude.usage.collect import UsageCollector
 
 
-def test_status_shows_the_usage_counters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_status_shows_the_usage_counters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("OMNICLAUDE_HOME", str(tmp_path))
-    stop = {"event_type": "claude_hook", "payload": {"hook_event_name": "Stop", "input": {
-        "transcript_path": str(tmp_path / "gone.jsonl")}}}
+    stop = {
+        "event_type": "claude_hook",
+        "payload": {"hook_event_name": "Stop", "input": {"transcript_path": str(tmp_path / "gone.jsonl")}},
+    }
     UsageCollector(str(tmp_path / "state"), None).collect([stop], lambda _line: None)
     assert main(["status", "--json"]) == 0
     usage = json.loads(capsys.readouterr().out)["usage"]

@@ -101,9 +101,7 @@ def dump_schema() -> Callable[[str], str]:
             check=True,
             timeout=60,
         )
-        lines = [
-            line for line in result.stdout.splitlines() if not line.startswith(("\\restrict", "\\unrestrict"))
-        ]
+        lines = [line for line in result.stdout.splitlines() if not line.startswith(("\\restrict", "\\unrestrict"))]
         return "\n".join(lines)
 
     return dump

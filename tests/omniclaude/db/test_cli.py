@@ -37,9 +37,7 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     return code, out, err
 
 
-def test_upgrade_status_downgrade(
-    fresh_url: str, connect: Connect, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_upgrade_status_downgrade(fresh_url: str, connect: Connect, capsys: pytest.CaptureFixture[str]) -> None:
     url, password = _with_password(fresh_url)
 
     code, out, err = _run(capsys, "status", "--database-url", url)
@@ -158,8 +156,10 @@ def test_refusals_exit_1_and_name_the_problem(
 
     with conn.transaction():  # as if a newer omniclaude had migrated this database
         conn.execute("UPDATE schema_migrations SET checksum = %s WHERE version = 2", (_checksum(2),))
-        conn.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, 'future', 'x')",
-                     (latest_version() + 1,))
+        conn.execute(
+            "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, 'future', 'x')",
+            (latest_version() + 1,),
+        )
     for argv in (("upgrade",), ("downgrade", "--steps", "1")):
         code, _, err = _run(capsys, *argv, "--database-url", fresh_url)
         assert code == 1
@@ -236,5 +236,3 @@ def test_the_url_comes_from_the_settings(
     code, out, _ = _run(capsys, "status")
     assert code == 0
     assert password not in out
-
-

@@ -33,9 +33,7 @@ def test_four_runners_apply_each_migration_exactly_once(fresh_url: str, connect:
     done = _race(fresh_url, connect, upgrade)
     assert sorted(done) == list(range(1, latest_version() + 1))
     with connect(fresh_url) as conn:
-        rows = conn.execute(
-            "SELECT version, count(*) FROM schema_migrations GROUP BY version ORDER BY 1"
-        ).fetchall()
+        rows = conn.execute("SELECT version, count(*) FROM schema_migrations GROUP BY version ORDER BY 1").fetchall()
     assert rows == [(v, 1) for v in range(1, latest_version() + 1)]
 
 
@@ -46,9 +44,7 @@ def test_four_runners_revert_each_migration_exactly_once(fresh_url: str, connect
     assert current_version(connect(fresh_url)) == 0
 
 
-def test_runners_asked_for_one_step_each_revert_a_different_migration(
-    fresh_url: str, connect: Connect
-) -> None:
+def test_runners_asked_for_one_step_each_revert_a_different_migration(fresh_url: str, connect: Connect) -> None:
     upgrade(connect(fresh_url))
     latest = latest_version()
     done = _race(fresh_url, connect, lambda conn: downgrade(conn, steps=1))

@@ -141,12 +141,8 @@ def test_downgrade_needs_exactly_one_of_to_and_steps(conn: psycopg.Connection[An
         downgrade(conn, to=0, steps=1)
 
 
-def test_a_failing_migration_is_rolled_back_whole(
-    conn: psycopg.Connection[Any], migrations_copy: Path
-) -> None:
-    (migrations_copy / f"{NEXT:04d}_broken.up.sql").write_text(
-        "CREATE TABLE half_done (id INTEGER);\nSELECT 1 / 0;\n"
-    )
+def test_a_failing_migration_is_rolled_back_whole(conn: psycopg.Connection[Any], migrations_copy: Path) -> None:
+    (migrations_copy / f"{NEXT:04d}_broken.up.sql").write_text("CREATE TABLE half_done (id INTEGER);\nSELECT 1 / 0;\n")
     (migrations_copy / f"{NEXT:04d}_broken.down.sql").write_text("DROP TABLE IF EXISTS half_done;\n")
     applied: list[int] = []
     with pytest.raises(MigrationFailedError, match=rf"{NEXT:04d}_broken\.up\.sql failed and was rolled back"):

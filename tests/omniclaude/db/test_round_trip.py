@@ -38,8 +38,7 @@ EVENT_TABLES = (
 def _columns(conn: psycopg.Connection[Any], table: str) -> set[str]:
     with conn.transaction():
         rows = conn.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = 'public' AND table_name = %s",
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = %s",
             (table,),
         ).fetchall()
     return {row[0] for row in rows}
@@ -90,9 +89,7 @@ def test_downgrade_to_each_version_equals_upgrading_only_that_far(
         upgrade(conn)
         downgrade(conn, to=version)
         assert current_version(conn) == version
-        assert dump_schema(rolled_back) == dump_schema(reference), (
-            f"down to {version:04d} left a different schema"
-        )
+        assert dump_schema(rolled_back) == dump_schema(reference), f"down to {version:04d} left a different schema"
 
 
 def test_every_down_script_run_twice_is_harmless(
@@ -108,9 +105,7 @@ def test_every_down_script_run_twice_is_harmless(
         assert dump_schema(fresh_url) == after_first, migration.label
 
 
-def test_upgrade_twice_is_a_no_op(
-    fresh_url: str, connect: Connect, dump_schema: Callable[[str], str]
-) -> None:
+def test_upgrade_twice_is_a_no_op(fresh_url: str, connect: Connect, dump_schema: Callable[[str], str]) -> None:
     conn = connect(fresh_url)
     upgrade(conn)
     schema, rows = dump_schema(fresh_url), applied_migrations(conn)
@@ -147,14 +142,29 @@ def test_each_version_verified_up_then_down(fresh_url: str, connect: Connect) ->
         assert _exists(conn, "claude_hook_events_project_name_occurred_at_idx")
 
     def verify_0004() -> None:
-        assert {"event_id", "claude_session_id", "agent_id", "agent_type", "model", "message_id", "request_id",
-                "occurred_at", "project_name", "input_tokens", "output_tokens", "cache_creation_input_tokens",
-                "cache_read_input_tokens", "cache_creation_5m_tokens", "cache_creation_1h_tokens",
-                "cost_usd"} == _columns(conn, "llm_usage")
+        assert {
+            "event_id",
+            "claude_session_id",
+            "agent_id",
+            "agent_type",
+            "model",
+            "message_id",
+            "request_id",
+            "occurred_at",
+            "project_name",
+            "input_tokens",
+            "output_tokens",
+            "cache_creation_input_tokens",
+            "cache_read_input_tokens",
+            "cache_creation_5m_tokens",
+            "cache_creation_1h_tokens",
+            "cost_usd",
+        } == _columns(conn, "llm_usage")
         for view in ("session_usage", "daily_usage", "agent_usage"):
             assert _exists(conn, view), view
         assert {"lines_added", "lines_removed", "commit_sha", "commit_branch", "pr_url"} <= _columns(
-            conn, "claude_hook_events")
+            conn, "claude_hook_events"
+        )
 
     upgrade(conn, to=1)
     verify_0001()
@@ -234,9 +244,7 @@ def test_rows_survive_the_project_context_round_trip(fresh_url: str, connect: Co
     for table, event_id in ids.items():
         assert _event_ids(conn, table) == [event_id], table
         with conn.transaction():
-            row = conn.execute(
-                f"SELECT project_path, project_name, claude_session_id FROM {table}"
-            ).fetchone()
+            row = conn.execute(f"SELECT project_path, project_name, claude_session_id FROM {table}").fetchone()
             assert row == (None, None, None), table
             conn.execute(f"UPDATE {table} SET project_path = '/w/demo', project_name = 'demo'")
 
@@ -249,7 +257,5 @@ def test_rows_survive_the_project_context_round_trip(fresh_url: str, connect: Co
     for table, event_id in ids.items():
         assert _event_ids(conn, table) == [event_id], table
         with conn.transaction():
-            row = conn.execute(
-                f"SELECT project_path, project_name, claude_session_id FROM {table}"
-            ).fetchone()
+            row = conn.execute(f"SELECT project_path, project_name, claude_session_id FROM {table}").fetchone()
         assert row == (None, None, None), f"{table}: new columns must be NULL after the round trip"

@@ -48,9 +48,7 @@ def db(migrated: str) -> Iterator[psycopg.Connection[dict[str, Any]]]:
         ("/a/b//", None),
     ],
 )
-def test_extract_project_name(
-    db: psycopg.Connection[dict[str, Any]], path: str | None, name: str | None
-) -> None:
+def test_extract_project_name(db: psycopg.Connection[dict[str, Any]], path: str | None, name: str | None) -> None:
     row = db.execute("SELECT extract_project_name(%s::text) AS name", (path,)).fetchone()
     assert row == {"name": name}
 
@@ -113,9 +111,7 @@ def test_agent_activity_realtime(db: psycopg.Connection[dict[str, Any]]) -> None
     _action(db, "corr-old", "tool_call", now - timedelta(minutes=2))
     _action(db, "unrelated", "tool_call", now - timedelta(minutes=2))
 
-    rows = {
-        row["execution_id"]: row for row in db.execute("SELECT * FROM agent_activity_realtime").fetchall()
-    }
+    rows = {row["execution_id"]: row for row in db.execute("SELECT * FROM agent_activity_realtime").fetchall()}
 
     assert set(rows) == {by_correlation, by_execution_id, without_actions}
     assert too_old not in rows

@@ -340,8 +340,9 @@ def _no_real_backoff() -> Iterator[None]:
     backoff.set_testing(False)
 
 
-def test_a_stop_event_brings_its_transcript_usage_into_the_same_drain(spool: Path, clock: FakeClock,
-                                                                       tmp_path: Path) -> None:
+def test_a_stop_event_brings_its_transcript_usage_into_the_same_drain(
+    spool: Path, clock: FakeClock, tmp_path: Path
+) -> None:
     from omniclaude import envelope
     from omniclaude.spool import Spool
 
@@ -349,8 +350,10 @@ def test_a_stop_event_brings_its_transcript_usage_into_the_same_drain(spool: Pat
 
     transcript = tmp_path / "session.jsonl"
     transcript.write_bytes(assistant("m1") + assistant("m1") + assistant("m2", model="<synthetic>"))
-    stop = new_event("claude_hook", payload={"hook_event_name": "Stop", "input": {
-        "session_id": "s1", "transcript_path": str(transcript)}})
+    stop = new_event(
+        "claude_hook",
+        payload={"hook_event_name": "Stop", "input": {"session_id": "s1", "transcript_path": str(transcript)}},
+    )
     Spool(str(spool)).append(envelope.encode(stop, 256 * 1024))
     sink = MemorySink()
     result = forwarder(spool, sink, clock).run(RunOptions(until_empty=True))

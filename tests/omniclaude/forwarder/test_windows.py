@@ -26,23 +26,33 @@ CLI = "import sys\nfrom omniclaude.cli import main\nraise SystemExit(main(sys.ar
 def as_windows(
     script: Path, args: list[str], env: dict[str, str], stdin: bytes = b""
 ) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, str(WINSIM), str(script), *args], input=stdin, env=env,
-                          capture_output=True, timeout=180)
+    return subprocess.run(
+        [sys.executable, str(WINSIM), str(script), *args], input=stdin, env=env, capture_output=True, timeout=180
+    )
 
 
 def test_hooks_and_flush_as_on_windows_ship_every_event(kafka: Any, tmp_path: Path) -> None:
     prefix = f"win{os.getpid()}"
     home = tmp_path / "oc"
-    env = {"PATH": os.environ["PATH"], "OMNICLAUDE_HOME": str(home), "USERNAME": "tester",
-           "WINSIM_REPORT": str(tmp_path / "report"), "OMNICLAUDE_TOPIC_PREFIX": prefix}
+    env = {
+        "PATH": os.environ["PATH"],
+        "OMNICLAUDE_HOME": str(home),
+        "USERNAME": "tester",
+        "WINSIM_REPORT": str(tmp_path / "report"),
+        "OMNICLAUDE_TOPIC_PREFIX": prefix,
+    }
     for number in range(5):
         payload = json.dumps({"session_id": f"s{number}"}).encode()
         hook = as_windows(ROOT / "hooks" / "capture.py", ["Stop"], env, payload)
         assert (hook.returncode, hook.stdout, hook.stderr) == (0, b"", b"")
     cli = tmp_path / "cli.py"
     cli.write_text(CLI)
-    flush_env = {**env, "OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap, "WINSIM_OS_NAME": "posix",
-                 "PYTHONPATH": str(ROOT / "lib")}
+    flush_env = {
+        **env,
+        "OMNICLAUDE_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,
+        "WINSIM_OS_NAME": "posix",
+        "PYTHONPATH": str(ROOT / "lib"),
+    }
     result = as_windows(cli, ["flush"], flush_env)
     assert result.returncode == 0, result.stderr.decode()
     assert "flushed 5 event(s) to Kafka" in result.stdout.decode()

@@ -35,10 +35,14 @@ class Spooled:
 
 
 def hook(name: str, transcript: Path, **extra: object) -> Event:
-    return {"event_type": "claude_hook",
-            "context": {"project_name": "ledger", "project_path": "/p/ledger", "claude_session_id": SESSION},
-            "payload": {"hook_event_name": name, "input": {"session_id": SESSION,
-                                                           "transcript_path": str(transcript), **extra}}}
+    return {
+        "event_type": "claude_hook",
+        "context": {"project_name": "ledger", "project_path": "/p/ledger", "claude_session_id": SESSION},
+        "payload": {
+            "hook_event_name": name,
+            "input": {"session_id": SESSION, "transcript_path": str(transcript), **extra},
+        },
+    }
 
 
 @pytest.fixture
@@ -225,8 +229,14 @@ def test_a_tampered_state_file_reads_as_empty_where_it_is_wrong(tmp_path: Path) 
     transcript.write_bytes(assistant("m1"))
     state = tmp_path / "state"
     state.mkdir()
-    (state / "usage.json").write_text(json.dumps({"files": {str(transcript): {
-        "offset": "x", "head": 5, "context": "oops", "agent_type": ["x"]}}, "counters": {"responses": "many"}}))
+    (state / "usage.json").write_text(
+        json.dumps(
+            {
+                "files": {str(transcript): {"offset": "x", "head": 5, "context": "oops", "agent_type": ["x"]}},
+                "counters": {"responses": "many"},
+            }
+        )
+    )
     spooled = Spooled()
     assert collector(tmp_path).collect([hook("SessionStart", transcript)], spooled) == 1
     assert summary(str(state))["responses"] == 1
@@ -245,8 +255,9 @@ def test_a_planted_symlink_for_the_state_file_is_never_followed(tmp_path: Path) 
     assert not (state / "usage.json").is_symlink()
 
 
-def test_a_response_whose_lines_straddle_two_chunks_is_emitted_once(tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_response_whose_lines_straddle_two_chunks_is_emitted_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from omniclaude.usage import collect
 
     transcript = tmp_path / "t.jsonl"

@@ -13,8 +13,9 @@ from tests.omniclaude.usage.test_transcript import FIXTURE
 
 def usd(table: PriceTable, model: str, *tokens: int) -> float | None:
     """Cost of (input, output, cache read, cache creation, of which 1 h) tokens."""
-    return table.cost(model, **dict(zip(("input", "output", "cache_read", "cache_creation", "cache_1h"), tokens,
-                                        strict=True)))
+    return table.cost(
+        model, **dict(zip(("input", "output", "cache_read", "cache_creation", "cache_1h"), tokens, strict=True))
+    )
 
 
 def test_the_shipped_table_says_where_it_came_from_and_covers_the_default_models() -> None:
@@ -28,9 +29,14 @@ def test_the_shipped_table_says_where_it_came_from_and_covers_the_default_models
 @pytest.mark.parametrize("run", ["first_run", "resumed_run"])
 def test_it_reproduces_claude_codes_cost_of_the_fixture(run: str) -> None:
     [(model, f)] = json.loads((FIXTURE / "claude-p-output.json").read_text())[run]["modelUsage"].items()
-    cost = load_prices(None).cost(model, input=f["inputTokens"], output=f["outputTokens"],
-                                  cache_read=f["cacheReadInputTokens"], cache_creation=f["cacheCreationInputTokens"],
-                                  cache_1h=f["cacheCreationEphemeral1hInputTokens"])
+    cost = load_prices(None).cost(
+        model,
+        input=f["inputTokens"],
+        output=f["outputTokens"],
+        cache_read=f["cacheReadInputTokens"],
+        cache_creation=f["cacheCreationInputTokens"],
+        cache_1h=f["cacheCreationEphemeral1hInputTokens"],
+    )
     assert cost == pytest.approx(f["costUSD"], rel=1e-12)
 
 
@@ -59,13 +65,19 @@ def test_the_users_file_replaces_and_adds_models(tmp_path: Path) -> None:
     assert table.overridden == {"claude-opus-5-5", "local-llm"}
 
 
-@pytest.mark.parametrize("text, message", [
-    ("{", "not JSON"),
-    ('{"models": []}', "expected"),
-    ('{"models": {"m": {"input": -1}}}', "'input' must be a non-negative number"),
-    ('{"models": {"m": {"input": 1, "output": 1, "cache_read": 1, "cache_write_5m": 1, "cache_write_1h": 1,'
-     ' "above": {}}}}', "above_context_tokens"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("{", "not JSON"),
+        ('{"models": []}', "expected"),
+        ('{"models": {"m": {"input": -1}}}', "'input' must be a non-negative number"),
+        (
+            '{"models": {"m": {"input": 1, "output": 1, "cache_read": 1, "cache_write_5m": 1, "cache_write_1h": 1,'
+            ' "above": {}}}}',
+            "above_context_tokens",
+        ),
+    ],
+)
 def test_a_bad_users_file_is_refused_with_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
     (tmp_path / "prices.json").write_text(text)
     with pytest.raises(PriceError, match=message) as caught:

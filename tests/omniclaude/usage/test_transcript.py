@@ -14,8 +14,13 @@ SUBAGENT = MAIN.with_suffix("") / "subagents" / "agent-a81ebc4d64da59bb6.jsonl"
 
 
 def assistant(message_id: str, model: str = "claude-opus-5-5", request: str | None = "req-1", **usage: int) -> bytes:
-    line = {"type": "assistant", "requestId": request, "sessionId": "s1", "timestamp": "2026-11-28T10:00:00.000Z",
-            "message": {"id": message_id, "model": model, "usage": {"input_tokens": 1, "output_tokens": 2, **usage}}}
+    line = {
+        "type": "assistant",
+        "requestId": request,
+        "sessionId": "s1",
+        "timestamp": "2026-11-28T10:00:00.000Z",
+        "message": {"id": message_id, "model": model, "usage": {"input_tokens": 1, "output_tokens": 2, **usage}},
+    }
     return json.dumps(line).encode() + b"\n"
 
 
@@ -55,8 +60,13 @@ def test_a_partial_last_line_is_left_for_the_next_read() -> None:
 
 
 def test_malformed_assistant_lines_are_counted_and_skipped() -> None:
-    data = (b'{"type":"assistant", broken\n' + assistant("m1", input_tokens=-3)
-            + b'{"type":"assistant","message":{"model":"x"}}\n' + b"not json at all\n" + assistant("ok"))
+    data = (
+        b'{"type":"assistant", broken\n'
+        + assistant("m1", input_tokens=-3)
+        + b'{"type":"assistant","message":{"model":"x"}}\n'
+        + b"not json at all\n"
+        + assistant("ok")
+    )
     result = scan(data)
     assert [r.message_id for r in result.records] == ["ok"]
     assert result.malformed == 3
