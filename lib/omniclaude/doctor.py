@@ -373,12 +373,13 @@ class PluginListing:
         return None
 
 
-def list_plugins(claude: str, environ: Mapping[str, str] | None = None) -> PluginListing:
-    """Runs `claude plugin list --json`; falls back to the text listing when the JSON is unusable."""
-    env = dict(environ) if environ is not None else None
+def _plugin_list(
+    claude: str, env: dict[str, str] | None, *flags: str
+) -> subprocess.CompletedProcess[str] | PluginListing:
+    """Runs `claude plugin list FLAGS`; a PluginListing holding the error when it did not run."""
     try:
-        done = subprocess.run(
-            [claude, "plugin", "list", "--json"],
+        return subprocess.run(
+            [claude, "plugin", "list", *flags],
             capture_output=True,
             text=True,
             env=env,
@@ -388,6 +389,14 @@ def list_plugins(claude: str, environ: Mapping[str, str] | None = None) -> Plugi
         )
     except (OSError, subprocess.SubprocessError) as exc:
         return PluginListing(None, f"`claude plugin list` did not run: {exc}")
+
+
+def list_plugins(claude: str, environ: Mapping[str, str] | None = None) -> PluginListing:
+    """Runs `claude plugin list --json`; falls back to the text listing when the JSON is unusable."""
+    env = dict(environ) if environ is not None else None
+    done = _plugin_list(claude, env, "--json")
+    if isinstance(done, PluginListing):
+        return done
     if done.returncode == 0:
         try:
             parsed = json.loads(done.stdout)
@@ -395,18 +404,9 @@ def list_plugins(claude: str, environ: Mapping[str, str] | None = None) -> Plugi
             parsed = None
         if isinstance(parsed, list):
             return PluginListing([entry for entry in parsed if isinstance(entry, dict)])
-    try:
-        text = subprocess.run(
-            [claude, "plugin", "list"],
-            capture_output=True,
-            text=True,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            timeout=SUBPROCESS_TIMEOUT_S,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        return PluginListing(None, f"`claude plugin list` did not run: {exc}")
+    text = _plugin_list(claude, env)
+    if isinstance(text, PluginListing):
+        return text
     if text.returncode != 0:
         last = (text.stderr.strip() or text.stdout.strip() or "no output").splitlines()[-1]
         return PluginListing(None, f"`claude plugin list` exited {text.returncode}: {last}")
