@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from omniclaude.config import PREFIX, SASL_MECHANISMS, SECURITY_PROTOCOLS, SettingsError, config_paths, parse_env_file
+from omniclaude.config import FIELDS, PREFIX, SettingsError, config_paths, parse_env_file
 from omniclaude.kafka import client_config
 from omniclaude.masking import mask_url, url_passwords
 
@@ -115,24 +115,35 @@ def setting(
     return field(default=default, metadata={"setting": (doc, validator, secret, required)})
 
 
+_CLIENT_ROWS = {row.name: row for row in FIELDS}
+
+
+def shared(name: str, validator: Validator | None = None, *, required: bool = False, doc: str = "") -> Any:
+    """A row the consumer shares with the client (the Kafka connection): its default, doc and secrecy come
+    from the client's declaration in `omniclaude.config`, its fixed choices become the validator; `doc`
+    replaces the client's where the meaning differs on the consumer side."""
+    row = _CLIENT_ROWS[name]
+    if validator is None and row.choices:
+        validator = one_of(*row.choices)
+    return setting(row.default, doc or row.doc.rstrip("."), validator, secret=row.secret, required=required)
+
+
 @dataclass(frozen=True)
 class ConsumerSettings:
     """Every setting of the consumer deployable, declared once: each row is the attribute, its type, its
     default, its doc (the README's consumer table) and its validator. Adding a setting is one row."""
 
-    kafka_bootstrap_servers: str = setting(
-        None, "Kafka bootstrap servers, host:port[,host:port...]", _not_blank, required=True
+    kafka_bootstrap_servers: str = shared(
+        "kafka_bootstrap_servers", _not_blank, required=True, doc="Kafka bootstrap servers, host:port[,host:port...]"
     )
-    kafka_security_protocol: str = setting(
-        "PLAINTEXT", "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL", one_of(*SECURITY_PROTOCOLS)
-    )
-    kafka_sasl_mechanism: str | None = setting(None, "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", one_of(*SASL_MECHANISMS))
-    kafka_sasl_username: str | None = setting(None, "SASL user name")
-    kafka_sasl_password: str | None = setting(None, "SASL password (keep it in secrets.env)", secret=True)
-    kafka_ssl_cafile: str | None = setting(None, "CA bundle to verify the brokers")
-    kafka_ssl_certfile: str | None = setting(None, "client certificate (PEM)")
-    kafka_ssl_keyfile: str | None = setting(None, "client private key (PEM)")
-    topic_prefix: str = setting("omniclaude", "prefix of every topic name", _topic_prefix)
+    kafka_security_protocol: str = shared("kafka_security_protocol")
+    kafka_sasl_mechanism: str | None = shared("kafka_sasl_mechanism")
+    kafka_sasl_username: str | None = shared("kafka_sasl_username")
+    kafka_sasl_password: str | None = shared("kafka_sasl_password")
+    kafka_ssl_cafile: str | None = shared("kafka_ssl_cafile")
+    kafka_ssl_certfile: str | None = shared("kafka_ssl_certfile")
+    kafka_ssl_keyfile: str | None = shared("kafka_ssl_keyfile")
+    topic_prefix: str = shared("topic_prefix", _topic_prefix)
     topic_partitions: int = setting(
         3, "partitions of the topics the consumer creates when they are missing", between(1, 10_000)
     )
