@@ -52,7 +52,7 @@ from omniclaude.db import migrations  # noqa: E402
 from omniclaude.topics import event_topics  # noqa: E402
 
 TARGET_RATE = 10_000
-TARGET_RATIO = 0.5
+TARGET_RATIO = 0.75
 
 
 def rss_mb() -> float:
@@ -272,6 +272,28 @@ def _bare_rows() -> dict[str, Callable[[dict[str, Any]], tuple[Any, ...]]]:
             c.get("terminal_id"),
             c.get("host"),
             dumps(p.get("input", {})),
+            *_changes(p.get("input", {})),
+        )
+
+    def usage(d: dict[str, Any]) -> tuple[Any, ...]:
+        p, c = d["payload"], d.get("context") or {}
+        return (
+            d["event_id"],
+            c.get("claude_session_id"),
+            p.get("agent_id"),
+            p.get("agent_type"),
+            p["model"],
+            p["message_id"],
+            p.get("request_id"),
+            d["occurred_at"],
+            c.get("project_name"),
+            p.get("input_tokens", 0),
+            p.get("output_tokens", 0),
+            p.get("cache_creation_input_tokens", 0),
+            p.get("cache_read_input_tokens", 0),
+            p.get("cache_creation_5m_tokens", 0),
+            p.get("cache_creation_1h_tokens", 0),
+            p.get("cost_usd"),
         )
 
     def execution(d: dict[str, Any]) -> tuple[Any, ...]:
@@ -310,7 +332,18 @@ def _bare_rows() -> dict[str, Callable[[dict[str, Any]], tuple[Any, ...]]]:
         "agent_detection_failures": failure,
         "claude_hook_events": hook,
         "agent_execution_logs": execution,
+        "llm_usage": usage,
     }
+
+
+def _changes(hook_input: dict[str, Any]) -> tuple[Any, ...]:
+    """The code-change columns of a hook row, by the same function the consumer uses."""
+    from omniclaude.usage.code_changes import code_changes
+
+    found = code_changes(hook_input)
+    if found is None:
+        return (None, None, None, None, None)
+    return (found.lines_added, found.lines_removed, found.commit_sha, found.commit_branch, found.pr_url)
 
 
 def worker_baseline(args: argparse.Namespace) -> dict[str, Any]:
