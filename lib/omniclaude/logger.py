@@ -27,7 +27,7 @@ from omniclaude.spool import Spool, append_log
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
 
 
 UNSPOOLED_LOG = "unspooled.log"
@@ -37,17 +37,21 @@ class NoSafeSpoolError(OSError):
     """No spool folder is safe to write to: the event is dropped (and counted)."""
 
 
-def spool_candidates(settings: Settings) -> list[Spool]:
-    """Returns the spools to try, in order: the state dir's, then the temp dir's, which must be private
-    from `<tmp>/omniclaude-<uid>` down (another user could have made that folder first)."""
+def fallback_spool(settings: Settings) -> Spool:
+    """The temp dir's spool, which must be private from `<tmp>/omniclaude-<uid>` down (another user could
+    have made that folder first)."""
     import tempfile
 
     uid = os.geteuid() if hasattr(os, "geteuid") else 0
     temp_root = os.path.join(tempfile.gettempdir(), f"omniclaude-{uid}")
-    return [
-        Spool(settings.dirs.spool, settings.spool_max_bytes),
-        Spool(os.path.join(temp_root, "spool"), settings.spool_max_bytes, root=temp_root),
-    ]
+    return Spool(os.path.join(temp_root, "spool"), settings.spool_max_bytes, root=temp_root)
+
+
+def spool_candidates(settings: Settings) -> Iterator[Spool]:
+    """Yields the spools to try, in order: the state dir's, then the temp dir's (`fallback_spool`). Lazily:
+    the hook almost always takes the first, and never pays for `tempfile` then."""
+    yield Spool(settings.dirs.spool, settings.spool_max_bytes)
+    yield fallback_spool(settings)
 
 
 def unspooled_path(settings: Settings) -> str:
@@ -100,7 +104,7 @@ def spool_safety(settings: Settings) -> SpoolSafety:
     from omniclaude.paths import check_dir
     from omniclaude.spool import SpoolReader, unsafe_entries
 
-    fallback = spool_candidates(settings)[1]
+    fallback = fallback_spool(settings)
     pending, refused = 0, None
     try:
         check_dir(fallback.directory, fallback.root)
