@@ -382,10 +382,10 @@ class SpoolReader:
                 if not sealed and newer_exists and at_eof:
                     self.seal(path)
                     continue
-                if not at_eof:
+                if len(data) >= max_bytes:
                     end = len(data)  # one line longer than max_bytes: skip it as unreadable
                 else:
-                    return Batch([], self.cursor, 0)
+                    return Batch([], self.cursor, 0)  # a line still being written: wait for its newline
             return self._parse(seq, data[:end], max_events)
 
     def _parse(self, seq: int, data: bytes, max_events: int) -> Batch:

@@ -251,3 +251,40 @@ def test_deep_and_unparsable_lines_are_quarantined_once_even_when_read_again(tmp
     assert len(errors) == 3 and "nested deeper than" in errors[0] and "nested deeper than" in errors[2]
     assert (directory / QUARANTINE_NAME).read_bytes().count(b"\n") == 3 == quarantined_lines(str(directory))
     assert oct((directory / QUARANTINE_NAME).stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_line_still_being_written_is_waited_for_even_when_the_file_grows_while_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader sees the start of a line a writer is still writing, and the file grows between its read
+    and its end-of-file check: the start is no line of its own (it waits for the newline)."""
+    import io
+
+    from omniclaude import spool as spool_module
+
+    directory = tmp_path / "spool"
+    Spool(str(directory)).append(_line(0, 0))
+    segment = list_segments(str(directory))[0][1]
+    whole = _line(0, 1)
+    with open(segment, "ab") as handle:
+        handle.write(whole[:100])  # the writer is half-way through its line
+    reader = SpoolReader(str(directory))
+    reader.commit(reader.read().end)
+    real_fdopen = os.fdopen
+
+    class Growing(io.BufferedReader):
+        def read(self, size: int | None = -1, /) -> bytes:
+            data = super().read(size)
+            if size == 1:  # the end-of-file probe: the writer has written more meanwhile
+                return whole[100:101]
+            return data
+
+    monkeypatch.setattr(spool_module.os, "fdopen", lambda fd, mode: Growing(real_fdopen(fd, "rb", buffering=0)))
+    batch = reader.read()
+    monkeypatch.undo()
+    assert batch.events == [] and batch.skipped == 0 and batch.end == reader.cursor
+    with open(segment, "ab") as handle:
+        handle.write(whole[100:])
+    batch = reader.read()
+    assert [event["payload"]["index"] for event in batch.events] == [1]  # type: ignore[index]
+    assert batch.skipped == 0
