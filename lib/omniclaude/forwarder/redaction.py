@@ -1,9 +1,7 @@
 """The forwarder's redactor: `omniclaude.redact.Redactor`, with its text rule memoized for short strings.
 
-`Redactor.redact` hands a string to `redact_text` only when it holds a trigger of some rule (a literal
-such as `token`, `key` or `://`); the others it keeps after one look at all of an event's texts. The
-strings that do reach `redact_text` are mostly short and repeat from event to event: dict keys such as
-`max_tokens` or `input_tokens`, whose trigger words make every rule's check run. `Redactor.redact_text`
+`Redactor.redact` hands every string of an event to `redact_text`. Most are short and repeat from event
+to event: dict keys such as `max_tokens` or `input_tokens`, session ids, paths, tool names. `Redactor.redact_text`
 is pure (its contract), so its result for a string of up to `MAX_CACHED_CHARS` characters is kept and
 reused. Longer strings (tool input and output) are redacted every time. The cache is bounded (a few MB
 at most) and simply cleared when full.

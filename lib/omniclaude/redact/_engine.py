@@ -16,9 +16,10 @@ Contract:
   unbounded run stops at a character that ends the next candidate's run too, so no text is
   rescanned from many starting points. Extra patterns from configuration are the caller's
   to keep linear.
-- Fast: one Aho-Corasick pass (pyahocorasick) over a text finds the trigger literals it holds;
-  only the rules whose triggers are all there run. Keyword rules are tried only where a stem
-  starts (or at the start of a line that holds one), vendor rules start on their literal prefix.
+- Fast: one Hyperscan pass over an ASCII text names the rules that may match it (see ``_scan``);
+  only those run. Other text runs the rules whose trigger literals it holds. Keyword rules are
+  tried only where a stem starts (or at the start of a line that holds one), vendor rules start
+  on their literal prefix.
 - A text that is a JSON object or array is redacted as the structure it holds first (which sees
   through its escapes), then as text.
 
@@ -81,16 +82,16 @@ Decisions on near misses:
 from __future__ import annotations
 
 import base64
-import bisect
 import functools
-import itertools
 import json
 import math
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, cast, overload
 
+from omniclaude.redact._scan import RuleScan, WordScan
 from omniclaude.redact.keywords import STEMS, KeyName, classify, looks_secret, shannon_entropy
 from omniclaude.redact.vendors import TOKEN_START, VENDOR_RULES, VendorRule
 
@@ -505,7 +506,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
     ),
     _rule(
         "password",
-        r"\b(?:pass|env|fd|file)?(?<=pass):(?P<v>[^\s\"'`]+)",
+        r"pass:(?P<v>[^\s\"'`]+)",
         value=("v",),
         accept=_names_a_secret,
         triggers=(("pass:",),),
@@ -751,54 +752,44 @@ def _looks_like_json(text: str) -> bool:
     return (head == "{" and tail == "}") or (head == "[" and tail == "]" and len(text) > 2)
 
 
-_ALL_LITERALS: Final = frozenset(
-    literal for rule in _BUILTIN_RULES for clause in rule.triggers or () for literal in clause
-)
-# Literals so short and common (":", "=", "--") that a search for each is cheaper than an automaton hit
-# for each of their many occurrences.
-_SHORT_LITERALS: Final = frozenset(literal for literal in _ALL_LITERALS if len(literal) <= 2)
+# The built-in rules' patterns in one Hyperscan database, compiled (a fraction of a second) when the first
+# text of _SCAN_FROM characters or more comes, so that a process that only redacts a few log lines never
+# compiles it. From then on every ASCII text is scanned with it.
+_SCAN_FROM: Final = 256
+_RULE_SCAN: Final[list[RuleScan]] = []
+_RULE_SCAN_LOCK: Final = threading.Lock()
 
 
-def _automaton(words: dict[str, object]) -> Any:
-    """An Aho-Corasick automaton (pyahocorasick) that finds ``words`` and gives their values, or None
-    without the library: one pass over a text then tells which words it holds and where, instead of
-    one search per word."""
-    try:
-        import ahocorasick
-    except ImportError:  # pragma: no cover - the fallback searches literal by literal
-        return None
-    automaton = ahocorasick.Automaton()
-    for word, value in words.items():
-        automaton.add_word(word, value)
-    automaton.make_automaton()
-    return automaton
+def _rule_scan(text: str) -> RuleScan | None:
+    """The rule scan for ASCII ``text``, or None while it is not compiled and ``text`` is short."""
+    if not _RULE_SCAN:
+        if len(text) < _SCAN_FROM:
+            return None
+        with _RULE_SCAN_LOCK:
+            if not _RULE_SCAN:
+                _RULE_SCAN.append(RuleScan([rule.pattern for rule in _BUILTIN_RULES]))
+    return _RULE_SCAN[0]
 
 
-_AUTOMATON: Final = _automaton({literal: literal for literal in _ALL_LITERALS - _SHORT_LITERALS})
-# For each trigger literal, the built-in rules whose first clause holds it (in rule order).
-_BY_FIRST_LITERAL: Final[dict[str, tuple[int, ...]]] = {
-    literal: tuple(i for i, rule in enumerate(_BUILTIN_RULES) if literal in (rule.triggers or ((),))[0])
-    for literal in {literal for rule in _BUILTIN_RULES for clause in rule.triggers or () for literal in clause}
-}
+@functools.cache
+def _stem_scan() -> WordScan:
+    return WordScan(STEMS)
 
 
-_STEMS_AUTOMATON: Final = _automaton({stem: len(stem) for stem in STEMS})
-
-
-def _stem_starts(folded: str) -> list[int]:
-    return sorted({end - length + 1 for end, length in _STEMS_AUTOMATON.iter(folded)})
+def _triggered(rule: _Rule, folded: str) -> bool:
+    """True when ``folded`` holds a literal of each of the rule's trigger clauses."""
+    return all(any(literal in folded for literal in clause) for clause in rule.triggers or ())
 
 
 def _subn_at_stems(rule: _Rule, text: str, memo: dict[str, list[int]]) -> tuple[str, int]:
     """``rule.pattern.subn(rule.replace, text)`` for a rule whose every match starts at a stem (or, for a
     pattern anchored with ``^``, at the start of a line that holds one): the pattern is tried only there,
     instead of at every position. ``memo`` keeps each text's stem starts for the next such rule."""
-    folded = _fold(text)
-    if _STEMS_AUTOMATON is None or len(folded) != len(text):
+    if not text.isascii():
         return rule.pattern.subn(rule.replace, text)
     starts = memo.get(text)
     if starts is None:
-        starts = memo[text] = _stem_starts(folded)
+        starts = memo[text] = _stem_scan().starts(text)
     if rule.pattern.pattern.startswith("^"):
         starts = sorted({text.rfind("\n", 0, start) + 1 for start in starts})
     out: list[str] = []
@@ -861,8 +852,6 @@ def _pair_kind(mapping: dict[Any, Any]) -> str | None:
 # The walk recurses this deep at most, then goes on with a stack of its own.
 _MAX_RECURSION: Final = 50
 _Memo = dict[tuple[int, "str | None"], object]
-# A walk's memo of copied containers, and its text values left to redact with their places.
-_WalkState = tuple[_Memo, list[str], list[tuple[Any, Any]]]
 
 
 class Redactor:
@@ -872,10 +861,9 @@ class Redactor:
     named ``secret``, only that group is replaced. Extra patterns run after the built-in
     rules. An invalid one raises ValueError naming it.
 
-    Built-in rules run only on text that holds their trigger literals, and :meth:`redact`
-    hands :meth:`redact_text` only the strings that hold one (all of them when there are
-    extra patterns): a subclass may override ``redact_text`` only with an equivalent, such
-    as a memo of it.
+    Built-in rules run only on text they may match (see ``_scan``), and :meth:`redact` hands
+    every string that is not a secret's value to :meth:`redact_text`: a subclass may override
+    ``redact_text`` only with an equivalent, such as a memo of it.
     """
 
     __slots__ = ("_custom", "_rules")
@@ -897,37 +885,18 @@ class Redactor:
         return self._redact_plain(text)
 
     def _redact_plain(self, text: str) -> str:
-        folded = _fold(text)
-        if _AUTOMATON is not None:
-            found = {literal for _end, literal in _AUTOMATON.iter(folded)}
-            found.update(literal for literal in _SHORT_LITERALS if literal in folded)
-            if not found:
-                return self._apply(text, self._custom) if self._custom else text
-            indexes: set[int] = set()
-            for literal in found:
-                indexes.update(_BY_FIRST_LITERAL[literal])
-            chosen = [  # the candidates only, in rule order
-                rule
-                for rule in map(_BUILTIN_RULES.__getitem__, sorted(indexes))
-                if all(not found.isdisjoint(clause) for clause in rule.triggers or ())
-            ]
-            return self._apply(text, chosen + list(self._custom))
-        if _ANY_TRIGGER.search(folded) is None:  # the common case: no built-in rule can match
-            return self._apply(text, self._custom) if self._custom else text
-        rules: list[_Rule] = []
-        for rule in self._rules:
-            if rule.triggers is not None:
-                for clause in rule.triggers:
-                    for literal in clause:
-                        if literal in folded:
-                            break
-                    else:  # no literal of this clause: the rule cannot match
-                        break
-                else:
-                    rules.append(rule)
-            else:
-                rules.append(rule)
-        return self._apply(text, rules)
+        scan = _rule_scan(text) if text.isascii() else None
+        if scan is not None:  # one Hyperscan pass names the rules that may match
+            found = scan.matching(text)
+            folded = text.lower()
+            found.update(index for index in scan.always if _triggered(_BUILTIN_RULES[index], folded))
+            chosen = [_BUILTIN_RULES[index] for index in sorted(found)]
+        else:  # the rules whose trigger literals the folded text holds
+            folded = _fold(text)
+            chosen = [] if _ANY_TRIGGER.search(folded) is None else [r for r in _BUILTIN_RULES if _triggered(r, folded)]
+        if not chosen and not self._custom:
+            return text
+        return self._apply(text, [*chosen, *self._custom])
 
     def _redact_text_with_every_rule(self, text: str) -> str:
         """:meth:`redact_text` without the pre-filter: every rule runs (the reference for tests)."""
@@ -996,39 +965,11 @@ class Redactor:
         """
         if isinstance(value, str):
             return self.redact_text(value)
-        texts: list[str] = []
-        slots: list[tuple[Any, Any]] = []
-        copy = self._copy(value, None, ({}, texts, slots), 0)
-        if self._custom:
-            for (container, slot), text in zip(slots, texts, strict=True):
-                container[slot] = self.redact_text(text)
-        elif texts:
-            self._redact_texts(texts, slots)
-        return copy
+        return self._copy(value, None, {}, 0)
 
-    def _redact_texts(self, texts: list[str], slots: list[tuple[Any, Any]]) -> None:
-        """Redacts the text values the walk left in place: one look at all of them finds the few,
-        if any, that hold a trigger of a built-in rule; only those are redacted one by one."""
-        joined = "\0".join(texts)  # no trigger holds a NUL, so none spans two texts
-        folded = _fold(joined)
-        match = _ANY_TRIGGER.search(folded)
-        if match is None:
-            return
-        if len(folded) != len(joined):  # folding changed the length: offsets no longer line up
-            for (container, slot), text in zip(slots, texts, strict=True):
-                container[slot] = self.redact_text(text)
-            return
-        ends = list(itertools.accumulate(len(text) + 1 for text in texts))  # each text's end, plus one
-        while match is not None:
-            index = bisect.bisect_right(ends, match.start())
-            container, slot = slots[index]
-            container[slot] = self.redact_text(texts[index])
-            match = _ANY_TRIGGER.search(folded, ends[index])
-
-    def _copy(self, item: object, kind: str | None, walk: _WalkState, depth: int) -> object:
+    def _copy(self, item: object, kind: str | None, memo: _Memo, depth: int) -> object:
         """The copy of ``item``, recursing while ``depth`` is below _MAX_RECURSION. Dict keys and
-        secret values are redacted at once; other strings are put in place as they are and
-        listed in the walk's texts, with their place in its slots, to be redacted together."""
+        secret values are redacted as secrets, other strings as text."""
         if isinstance(item, str):
             if kind is not None:
                 return self._redact_string(item, kind)
@@ -1039,7 +980,6 @@ class Redactor:
             memo_key = (id(item), kind)
         else:
             return item
-        memo, texts, slots = walk
         found = memo.get(memo_key)
         if found is not None:
             return found
@@ -1061,16 +1001,12 @@ class Redactor:
                     if new_key in mapping:  # a redacted key met again: the first value stays
                         continue
                 if isinstance(element, str):
-                    if element_kind is None and _looks_like_json(element):
+                    if element_kind is None:
                         mapping[new_key] = self.redact_text(element)
-                    elif element_kind is None:
-                        mapping[new_key] = element
-                        texts.append(element)
-                        slots.append((mapping, new_key))
                     else:
                         mapping[new_key] = self._redact_string(element, element_kind)
                 elif isinstance(element, (dict, list, tuple)):
-                    mapping[new_key] = self._copy(element, element_kind, walk, depth)
+                    mapping[new_key] = self._copy(element, element_kind, memo, depth)
                 else:
                     mapping[new_key] = element
             return mapping
@@ -1082,16 +1018,12 @@ class Redactor:
             if index == 1 and pair_kind is not None and isinstance(element, str):
                 copy[index] = self._redact_string(element, pair_kind)
             elif isinstance(element, str):
-                if kind is None and _looks_like_json(element):
+                if kind is None:
                     copy[index] = self.redact_text(element)
-                elif kind is None:
-                    copy[index] = element
-                    texts.append(element)
-                    slots.append((copy, index))
                 else:
                     copy[index] = self._redact_string(element, kind)
             elif isinstance(element, (dict, list, tuple)):
-                copy[index] = self._copy(element, kind, walk, depth)
+                copy[index] = self._copy(element, kind, memo, depth)
             else:
                 copy[index] = element
         return copy
