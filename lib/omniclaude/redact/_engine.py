@@ -16,10 +16,10 @@ Contract:
   unbounded run stops at a character that ends the next candidate's run too, so no text is
   rescanned from many starting points. Extra patterns from configuration are the caller's
   to keep linear.
-- Fast: one Hyperscan pass over an ASCII text names the rules that may match it (see ``_scan``);
-  only those run. Other text runs the rules whose trigger literals it holds. Keyword rules are
-  tried only where a stem starts (or at the start of a line that holds one), vendor rules start
-  on their literal prefix.
+- Fast: one Hyperscan pass over a text names the rules that may match it (see ``_scan``); only
+  those run. (A text over 64 KiB, and a short one before the pass is compiled, runs the rules whose
+  trigger literals it holds.) Keyword rules are tried only where a stem starts (or at the start of
+  a line that holds one), vendor rules start on their literal prefix.
 - A text that is a JSON object or array is redacted as the structure it holds first (which sees
   through its escapes), then as text.
 
@@ -754,14 +754,19 @@ def _looks_like_json(text: str) -> bool:
 
 # The built-in rules' patterns in one Hyperscan database, compiled (a fraction of a second) when the first
 # text of _SCAN_FROM characters or more comes, so that a process that only redacts a few log lines never
-# compiles it. From then on every ASCII text is scanned with it.
+# compiles it. From then on every text is scanned with it, up to _SCAN_UP_TO characters: on some longer
+# texts a scan slows down more than linearly (one rule matched early, the others running on), so those go
+# by trigger literals, which stays linear.
 _SCAN_FROM: Final = 256
+_SCAN_UP_TO: Final = 64 * 1024
 _RULE_SCAN: Final[list[RuleScan]] = []
 _RULE_SCAN_LOCK: Final = threading.Lock()
 
 
 def _rule_scan(text: str) -> RuleScan | None:
-    """The rule scan for ASCII ``text``, or None while it is not compiled and ``text`` is short."""
+    """The rule scan for ``text``, or None for a text too long, or short while the scan is not compiled."""
+    if len(text) > _SCAN_UP_TO:
+        return None
     if not _RULE_SCAN:
         if len(text) < _SCAN_FROM:
             return None
@@ -785,8 +790,6 @@ def _subn_at_stems(rule: _Rule, text: str, memo: dict[str, list[int]]) -> tuple[
     """``rule.pattern.subn(rule.replace, text)`` for a rule whose every match starts at a stem (or, for a
     pattern anchored with ``^``, at the start of a line that holds one): the pattern is tried only there,
     instead of at every position. ``memo`` keeps each text's stem starts for the next such rule."""
-    if not text.isascii():
-        return rule.pattern.subn(rule.replace, text)
     starts = memo.get(text)
     if starts is None:
         starts = memo[text] = _stem_scan().starts(text)
@@ -885,11 +888,13 @@ class Redactor:
         return self._redact_plain(text)
 
     def _redact_plain(self, text: str) -> str:
-        scan = _rule_scan(text) if text.isascii() else None
+        scan = _rule_scan(text)
         if scan is not None:  # one Hyperscan pass names the rules that may match
             found = scan.matching(text)
-            folded = text.lower()
-            found.update(index for index in scan.always if _triggered(_BUILTIN_RULES[index], folded))
+            unchecked = scan.always if text.isascii() else scan.always + scan.unicode
+            if unchecked:
+                folded = _fold(text)
+                found.update(index for index in unchecked if _triggered(_BUILTIN_RULES[index], folded))
             chosen = [_BUILTIN_RULES[index] for index in sorted(found)]
         else:  # the rules whose trigger literals the folded text holds
             folded = _fold(text)

@@ -8,9 +8,15 @@ Contract:
   answer holds every pattern that matches, and some that then do not. A pattern Hyperscan cannot
   compile at all is reported as ``always`` and left to the caller.
 - :class:`WordScan` gives where a set of words start in an ASCII text, ignoring case, in one pass.
-- Both are for ASCII text only: Hyperscan sees bytes, and for ASCII the byte offsets are the
-  character offsets and ``re``'s case folding is plain ASCII case folding. Callers use their own
-  path for other text.
+- Hyperscan sees bytes and its classes are ASCII ones, so a text is scanned as its *shadow*: one
+  byte per character (offsets stay character offsets), each character standing for what ``re``
+  sees in it. ASCII stays itself, except the separators ``\\x1c``-``\\x1f`` that ``re`` counts as
+  ``\\s`` (they become ``\\v``). Other characters become the ASCII letter ``re`` folds them to
+  under IGNORECASE (Kelvin sign, long s, dotless i, dotted I), ``\\v`` for a space, ``0`` for a
+  decimal digit, ``Q`` for another word character, and ``\\x01`` for the rest. Each stand-in matches
+  every class the character matches in the built-in patterns (none of their negated classes holds a
+  letter or digit), so the superset holds; a pattern that holds non-ASCII characters itself is
+  listed in ``RuleScan.unicode``, for the caller to check on non-ASCII text.
 - Compiling takes a fraction of a second; each scan object is built once per process, on first
   use, and a scan keeps no state between calls (one scratch space per object, used by one thread at
   a time under a lock).
@@ -18,6 +24,7 @@ Contract:
 
 from __future__ import annotations
 
+import codecs
 import re
 import threading
 from collections.abc import Iterable, Sequence
@@ -25,21 +32,74 @@ from typing import Any, Final
 
 import hyperscan
 
-__all__ = ["RuleScan", "WordScan"]
+__all__ = ["RuleScan", "WordScan", "shadow"]
 
 _BASE_FLAGS: Final = hyperscan.HS_FLAG_ALLOWEMPTY | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_PREFILTER
 _UNICODE_ESCAPE: Final = re.compile(r"(?<!\\)((?:\\\\)*)\\u([0-9a-fA-F]{4})")
 _BOUNDED: Final = re.compile(r"(?<!\\)\{(\d*),(\d+)\}")
-_END_ANCHOR: Final = re.compile(r"(?<!\\)((?:\\\\)*)\\Z")
+
+
+_FOLDED: Final = {"\u212a": "k", "\u017f": "s", "\u0131": "i", "\u0130": "i"}
+_SEPARATORS: Final = bytes.maketrans(b"\x1c\x1d\x1e\x1f", b"\x0b\x0b\x0b\x0b")
+
+
+def _stand_in(char: str) -> str:
+    folded = _FOLDED.get(char)
+    if folded is not None:
+        return folded
+    if char.isspace():
+        return "\x0b"
+    if char.isdecimal():
+        return "0"
+    return "Q" if char.isalnum() else "\x01"
+
+
+def _shadow_error(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    return "".join(map(_stand_in, error.object[error.start : error.end])), error.end
+
+
+codecs.register_error("omniclaude-redact-shadow", _shadow_error)
+
+
+def shadow(text: str) -> bytes:
+    """The bytes Hyperscan scans for ``text``: one per character (see the module's contract)."""
+    return text.encode("ascii", "omniclaude-redact-shadow").translate(_SEPARATORS)
+
+
+def _without_anchors(pattern: str) -> str:
+    """``pattern`` less its anchors and word boundaries (``^ $ \\A \\Z \\b \\B`` outside classes)."""
+    out: list[str] = []
+    index, in_class = 0, False
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            pair = pattern[index : index + 2]
+            if in_class or pair[1:] not in ("A", "Z", "b", "B"):
+                out.append(pair)
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]" or pattern[index - 1] == "[" or pattern[index - 2 : index] == "[^"
+        elif char == "[":
+            in_class = True
+        elif char in "^$":
+            index += 1
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)
 
 
 def _loosened(pattern: str) -> str:
-    """``pattern`` loosened so that Hyperscan compiles it fast and it matches at least what ``re`` does:
-    long bounded repeats made open (``{0,64}`` -> ``{0,}``), ``{,n}`` written as ``re`` reads it
-    (``{0,n}``), ``\\Z`` dropped (Hyperscan takes no end anchor inside a pattern), and ``\\uXXXX``
-    escapes written as the characters (Hyperscan has no such escape)."""
+    """``pattern`` loosened so that Hyperscan compiles it fast and it matches at least what ``re`` does on
+    any piece of a text: anchors and word boundaries dropped (the engine runs a rule on the pieces
+    between markers, where ``^`` also matches at a piece's start), long bounded repeats made open
+    (``{0,64}`` -> ``{0,}``), ``{,n}`` written as ``re`` reads it (``{0,n}``), and ``\\uXXXX`` escapes
+    written as the characters (Hyperscan has no such escape)."""
+    pattern = _without_anchors(pattern)
     pattern = _BOUNDED.sub(lambda m: f"{{{m.group(1) or 0},{m.group(2) if int(m.group(2)) <= 4 else ''}}}", pattern)
-    pattern = _END_ANCHOR.sub(lambda m: m.group(1), pattern)
     return _UNICODE_ESCAPE.sub(lambda m: m.group(1) + chr(int(m.group(2), 16)), pattern)
 
 
@@ -65,7 +125,7 @@ def _compile(expressions: Sequence[bytes], ids: Sequence[int], flags: Sequence[i
 class RuleScan:
     """Which of ``patterns`` (by index) may match a text; see the module's contract."""
 
-    __slots__ = ("_database", "_lock", "_scratch", "always")
+    __slots__ = ("_database", "_lock", "_scratch", "always", "unicode")
 
     def __init__(self, patterns: Sequence[re.Pattern[str]]) -> None:
         expressions = [_loosened(pattern.pattern) for pattern in patterns]
@@ -86,11 +146,13 @@ class RuleScan:
                     always.append(entry[1])
             self._database = _compile(*zip(*kept, strict=True)) if kept else None
         self.always: tuple[int, ...] = tuple(always)
+        self.unicode = tuple(index for index, expression in enumerate(expressions) if not expression.isascii())
         self._scratch = hyperscan.Scratch(self._database) if self._database is not None else None
         self._lock = threading.Lock()
 
     def matching(self, text: str) -> set[int]:
-        """The indexes of the compiled patterns whose prefilter matches ASCII ``text`` (``always`` aside)."""
+        """The indexes of the compiled patterns whose prefilter matches ``text``'s shadow (``always`` aside,
+        and ``unicode`` too when ``text`` is not ASCII)."""
         found: set[int] = set()
         if self._database is None or not text:
             return found
@@ -99,7 +161,7 @@ class RuleScan:
             found.add(index)
 
         with self._lock:
-            self._database.scan(text.encode("ascii"), match_event_handler=on_match, scratch=self._scratch)
+            self._database.scan(shadow(text), match_event_handler=on_match, scratch=self._scratch)
         return found
 
 
@@ -120,7 +182,8 @@ class WordScan:
         self._lock = threading.Lock()
 
     def starts(self, text: str) -> list[int]:
-        """The sorted offsets at which one of the words starts in ASCII ``text``."""
+        """The sorted offsets at which one of the (ASCII) words starts in ``text``, as ``re`` ignoring
+        case finds them."""
         found: set[int] = set()
         lengths = self._lengths
 
@@ -128,5 +191,5 @@ class WordScan:
             found.add(end - lengths[index])
 
         with self._lock:
-            self._database.scan(text.encode("ascii"), match_event_handler=on_match, scratch=self._scratch)
+            self._database.scan(shadow(text), match_event_handler=on_match, scratch=self._scratch)
         return sorted(found)

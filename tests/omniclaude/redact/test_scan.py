@@ -6,12 +6,15 @@ import re
 
 import pytest
 from omniclaude.redact import _engine as engine
-from omniclaude.redact._scan import RuleScan, WordScan
+from omniclaude.redact._scan import RuleScan, WordScan, shadow
 from omniclaude.redact.keywords import STEMS
 
 from tests.omniclaude.redact.test_engine import CORPUS, _EveryRule
 
 ASCII_CORPUS = [text for text in CORPUS if text.isascii()]
+# What `re` counts as space, digit or word character beyond ASCII's, and lone surrogates.
+ODD = ["\x1c", "\x1f", "\x85", "\u00a0", "\u2003", "\u3000", "\u0663", "\u00b2", "\u00e9", "\u212a", "\ud800"]
+SCAN_CORPUS = CORPUS + [text.replace(" ", odd).replace("=", odd + "=") for odd in ODD for text in CORPUS[:400]]
 
 
 @pytest.fixture(scope="module")
@@ -22,12 +25,20 @@ def scan() -> RuleScan:
 def test_every_rule_that_matches_a_text_is_named_by_the_scan(scan: RuleScan) -> None:
     assert scan.always == ()  # every built-in pattern compiles
     missed = []
-    for text in ASCII_CORPUS:
-        named = scan.matching(text)
+    for text in SCAN_CORPUS:
+        named = set(scan.matching(text))
+        if not text.isascii():
+            named.update(scan.unicode)
         for index, rule in enumerate(engine._BUILTIN_RULES):
             if index not in named and rule.pattern.search(text) is not None:
                 missed.append((rule.kind, text))
     assert missed == []
+
+
+def test_the_shadow_keeps_offsets_and_what_re_sees() -> None:
+    text = "a\u212ab \u00e9\u2014\u03a3\u00a0\u0663\u00b2\x1c\ud800x"
+    assert shadow(text) == b"akb Q\x01Q\x0b0Q\x0b\x01x"
+    assert len(shadow(text)) == len(text)
 
 
 def test_the_scan_names_no_rule_for_plain_code(scan: RuleScan) -> None:
@@ -37,17 +48,17 @@ def test_the_scan_names_no_rule_for_plain_code(scan: RuleScan) -> None:
 
 
 def test_a_pattern_hyperscan_cannot_take_is_reported_as_always() -> None:
-    scan = RuleScan([re.compile(r"a$b"), re.compile("secret"), re.compile(r"x{,2}y")])
+    scan = RuleScan([re.compile(r"\N{DIGIT ONE}x"), re.compile("^secret$"), re.compile(r"x{,2}y")])
     assert scan.always == (0,)
-    assert scan.matching("a secret, y") == {1, 2}  # x{,2}y is x{0,2}y, as in `re`
-    assert scan.matching("a\nb") == set()
+    assert scan.matching("a secret, y") == {1, 2}  # anchors dropped; x{,2}y is x{0,2}y, as in `re`
+    assert scan.matching("1x") == set()
 
 
-def test_word_starts_ignore_case_and_overlap() -> None:
+def test_word_starts_are_where_re_finds_the_words_ignoring_case() -> None:
     words = WordScan(STEMS)
-    for text in [*ASCII_CORPUS[:500], "PASSWORD passpass Token\nkey", ""]:
-        expected = sorted({m.start() for stem in STEMS for m in re.finditer(f"(?={re.escape(stem)})", text, re.I)})
-        assert words.starts(text) == expected, text
+    for text in [*ASCII_CORPUS[:500], "PASSWORD passpass Token\nkey", "pa\u017f\u017fword \u00e9token", ""]:
+        found = {m.start() for stem in STEMS for m in re.finditer(f"(?={re.escape(stem)})", text, re.I)}
+        assert found <= set(words.starts(text)), text
 
 
 @pytest.mark.parametrize("compiled", [False, True])
