@@ -552,7 +552,9 @@ def _event_or_problem(raw: bytes) -> dict[str, object] | str:
             return type(exc).__name__
     if not isinstance(event, dict) or not isinstance(event.get("event_id"), str):
         return "not an event"
-    if _fastjson.exceeds_depth(event, _fastjson.EVENT_MAX_DEPTH):
+    # Each level opens a bracket, so a line with few brackets cannot nest deep: no need to walk it.
+    brackets = raw.count(b"{") + raw.count(b"[")
+    if brackets > _fastjson.EVENT_MAX_DEPTH and _fastjson.exceeds_depth(event, _fastjson.EVENT_MAX_DEPTH):
         return f"nested deeper than {_fastjson.EVENT_MAX_DEPTH} levels"
     return event
 
