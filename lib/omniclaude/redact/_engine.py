@@ -786,6 +786,20 @@ def _triggered(rule: _Rule, folded: str) -> bool:
     return all(any(literal in folded for literal in clause) for clause in rule.triggers or ())
 
 
+def _line_starts(text: str, offsets: list[int]) -> list[int]:
+    """The starts of the lines that hold the sorted ``offsets``, each once; each newline is looked for once."""
+    lines: list[int] = []
+    line = searched = 0
+    for offset in offsets:
+        newline = text.rfind("\n", searched, offset)
+        if newline != -1:
+            line = newline + 1
+        searched = offset
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines
+
+
 def _subn_at_stems(rule: _Rule, text: str, memo: dict[str, list[int]]) -> tuple[str, int]:
     """``rule.pattern.subn(rule.replace, text)`` for a rule whose every match starts at a stem (or, for a
     pattern anchored with ``^``, at the start of a line that holds one): the pattern is tried only there,
@@ -794,7 +808,7 @@ def _subn_at_stems(rule: _Rule, text: str, memo: dict[str, list[int]]) -> tuple[
     if starts is None:
         starts = memo[text] = _stem_scan().starts(text)
     if rule.pattern.pattern.startswith("^"):
-        starts = sorted({text.rfind("\n", 0, start) + 1 for start in starts})
+        starts = _line_starts(text, starts)
     out: list[str] = []
     last = count = 0
     for start in starts:

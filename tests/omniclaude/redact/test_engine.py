@@ -616,3 +616,12 @@ def test_walk_copies_and_shares_like_before() -> None:
     assert out == event
     assert out is not event and out["a"] is not shared and out["b"] is not event["b"]
     assert out["b"][0] is out["a"]  # a shared container is copied once
+
+
+def test_line_starts_are_those_of_the_lines_holding_the_offsets() -> None:
+    rng = random.Random(7)
+    for _ in range(300):
+        text = "".join(rng.choice("ab\n") for _ in range(rng.randint(0, 40)))
+        offsets = sorted(rng.sample(range(len(text) + 1), rng.randint(0, len(text) + 1)))
+        expected = sorted({text.rfind("\n", 0, offset) + 1 for offset in offsets})
+        assert engine._line_starts(text, offsets) == expected
