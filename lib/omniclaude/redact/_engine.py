@@ -91,6 +91,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, cast, overload
 
+from omniclaude.redact._scan import AVAILABLE as SCAN_AVAILABLE
 from omniclaude.redact._scan import RuleScan, WordScan
 from omniclaude.redact.keywords import STEMS, KeyName, classify, looks_secret, shannon_entropy
 from omniclaude.redact.vendors import TOKEN_START, VENDOR_RULES, VendorRule
@@ -765,7 +766,7 @@ _RULE_SCAN_LOCK: Final = threading.Lock()
 
 def _rule_scan(text: str) -> RuleScan | None:
     """The rule scan for ``text``, or None for a text too long, or short while the scan is not compiled."""
-    if len(text) > _SCAN_UP_TO:
+    if len(text) > _SCAN_UP_TO or not SCAN_AVAILABLE:
         return None
     if not _RULE_SCAN:
         if len(text) < _SCAN_FROM:
@@ -777,8 +778,8 @@ def _rule_scan(text: str) -> RuleScan | None:
 
 
 @functools.cache
-def _stem_scan() -> WordScan:
-    return WordScan(STEMS)
+def _stem_scan() -> WordScan | None:
+    return WordScan(STEMS) if SCAN_AVAILABLE else None
 
 
 def _triggered(rule: _Rule, folded: str) -> bool:
@@ -804,9 +805,12 @@ def _subn_at_stems(rule: _Rule, text: str, memo: dict[str, list[int]]) -> tuple[
     """``rule.pattern.subn(rule.replace, text)`` for a rule whose every match starts at a stem (or, for a
     pattern anchored with ``^``, at the start of a line that holds one): the pattern is tried only there,
     instead of at every position. ``memo`` keeps each text's stem starts for the next such rule."""
+    scan = _stem_scan()
+    if scan is None:
+        return rule.pattern.subn(rule.replace, text)
     starts = memo.get(text)
     if starts is None:
-        starts = memo[text] = _stem_scan().starts(text)
+        starts = memo[text] = scan.starts(text)
     if rule.pattern.pattern.startswith("^"):
         starts = _line_starts(text, starts)
     out: list[str] = []

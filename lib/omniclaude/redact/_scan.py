@@ -17,6 +17,8 @@ Contract:
   every class the character matches in the built-in patterns (none of their negated classes holds a
   letter or digit), so the superset holds; a pattern that holds non-ASCII characters itself is
   listed in ``RuleScan.unicode``, for the caller to check on non-ASCII text.
+- Without the ``hyperscan`` package (no wheel for the platform) ``AVAILABLE`` is False and the classes
+  cannot be built; the engine then goes by its trigger literals alone.
 - Compiling takes a fraction of a second; each scan object is built once per process, on first
   use, and a scan keeps no state between calls (one scratch space per object, used by one thread at
   a time under a lock).
@@ -30,11 +32,14 @@ import threading
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
-import hyperscan
+try:
+    import hyperscan
+except ImportError:  # no wheel for this platform (Windows on ARM, 32-bit Windows): callers go without
+    hyperscan = None  # type: ignore[assignment]
 
-__all__ = ["RuleScan", "WordScan", "shadow"]
+AVAILABLE: Final = hyperscan is not None
+__all__ = ["AVAILABLE", "RuleScan", "WordScan", "shadow"]
 
-_BASE_FLAGS: Final = hyperscan.HS_FLAG_ALLOWEMPTY | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_PREFILTER
 _UNICODE_ESCAPE: Final = re.compile(r"(?<!\\)((?:\\\\)*)\\u([0-9a-fA-F]{4})")
 _BOUNDED: Final = re.compile(r"(?<!\\)\{(\d*),(\d+)\}")
 
@@ -104,7 +109,7 @@ def _loosened(pattern: str) -> str:
 
 
 def _flags(pattern: re.Pattern[str], expression: str) -> int:
-    flags = _BASE_FLAGS
+    flags = hyperscan.HS_FLAG_ALLOWEMPTY | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_PREFILTER
     if pattern.flags & re.IGNORECASE:
         flags |= hyperscan.HS_FLAG_CASELESS
     if pattern.flags & re.MULTILINE:
