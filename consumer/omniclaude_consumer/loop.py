@@ -5,28 +5,31 @@ Each batch (the messages of one poll) goes through these steps, in this order; c
 1. decode and validate every message (`decode.decode_row`); a `PermanentError` makes it a dead
    letter, the valid ones are grouped by table;
 2. the dead-letter limit is checked before anything is written (`dlq.DeadLetterLimit`);
-3. every table's rows are written in one database transaction (`writer.Writer.write`); rows the database
-   rejects come back as dead letters; COMMIT;
+3. every table's rows are written in one database transaction (`writer.Writer.start`, then
+   `InFlight.result()`); rows the database rejects come back as dead letters; COMMIT;
 4. the limit is checked again with those, then the dead letters are produced and acknowledged;
 5. the offset after the highest message of the batch is committed, per partition (`commit.OffsetTracker`).
 
-Threads: one (the Kafka client has its own IO thread, the health server its own). Steps run in order,
-batch after batch. Writing one batch on a database thread while polling the next was measured: slower
-on two cores (the threads contend for the GIL), so the simple order stays.
+Threads: one (the Kafka client has its own IO thread, the health server its own). Step 3 is started
+(`writer.Writer.start`: the rows are sent, the statements applying them and the COMMIT are queued) and
+the loop polls and decodes the next batch (step 1) while PostgreSQL works, then waits for the COMMIT
+(`InFlight.result()`) and goes on with steps 4 and 5. At most one batch is in flight: the next one is
+started only after the one before it finished step 5, so batches are written, dead-lettered and
+committed one at a time, in poll order, and no offset is committed before its rows are durable.
 
 Rebalances happen inside `poll()`: the listener records revoked partitions, the loop forgets their
-offsets and drops their messages from a batch it holds (their new owner reads them again from the
-committed offset). Every batch is committed before the next poll, so at a revocation nothing durable is
-left uncommitted, unless that commit failed, which costs a re-delivery the event ids absorb.
+offsets and drops their messages from the batches it holds, the one being written included (its rows
+are written anyway, which the event ids make harmless; its offsets and dead letters for those
+partitions are not committed or sent: their new owner reads them again from the committed offset).
 
 A `TransientError` in any step keeps the batch: the loop backs off (exponential, with jitter, capped),
 keeps polling with its partitions paused so the group keeps it, and retries the steps not yet done.
 Every write is idempotent, so a retry, a re-delivery after a crash or a rebalance changes nothing.
 
 Stopping: `request_stop()` only sets a flag (safe in a signal handler). The loop finishes the batch it is
-writing (database, dead letters, offsets), abandons uncommitted a batch it is backing off on, marks the
-state stopped, and returns. `run()` returns the exit code: 0 after a stop, 1 when the schema is behind,
-3 when the dead-letter limit stopped it.
+writing (database, dead letters, offsets), abandons uncommitted a batch it polled but has not started
+writing and a batch it is backing off on, marks the state stopped, and returns. `run()` returns the exit
+code: 0 after a stop, 1 when the schema is behind, 3 when the dead-letter limit stopped it.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ from omniclaude_consumer.errors import (
 from omniclaude_consumer.health import ConsumerState
 from omniclaude_consumer.message import Message, Partition
 from omniclaude_consumer.source import CommitLost, Source
-from omniclaude_consumer.writer import Pending, Writer
+from omniclaude_consumer.writer import InFlight, Pending, Writer
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +79,16 @@ class Batch:
     written_to_db: bool = False
     limit_recorded: bool = False
     dead_lettered: bool = False
+    writing: InFlight[Message] | None = None  # step 3 started, its COMMIT not yet seen
+    revoked: set[Partition] = field(default_factory=set)
 
     def drop(self, revoked: set[Partition]) -> None:
-        """Forgets the messages of revoked partitions (their new owner reads them again)."""
+        """Forgets the messages of revoked partitions (their new owner reads them again).
+
+        A write already started keeps its rows; what it rejects from these partitions is not
+        dead-lettered (`revoked` remembers them).
+        """
+        self.revoked |= revoked
         self.messages = [m for m in self.messages if m.source not in revoked]
         self.letters = [d for d in self.letters if d.message.source not in revoked]
         self.rows = {t: [p for p in rows if p.ref.source not in revoked] for t, rows in self.rows.items()}
@@ -124,7 +134,8 @@ class Loop:
         self._clock = clock
         self._db_ping_seconds = db_ping_seconds
         self._tracker = OffsetTracker()
-        self._batch: Batch | None = None  # polled, not yet committed
+        self._batch: Batch | None = None  # polled, not yet written
+        self._writing: Batch | None = None  # being written, not yet committed
         self._stop = False
         self._last_db_at = clock()
 
@@ -149,6 +160,7 @@ class Loop:
             while not self._stop:
                 self._state.beat()
                 self._cycle()
+            self._settle()
             return 0
         except FatalError as exc:
             log.error("%s", exc)
@@ -158,14 +170,16 @@ class Loop:
             return 0
         finally:
             self._state.stop("shutdown")
-            if self._batch is not None:
+            held = [b for b in (self._writing, self._batch) if b is not None]
+            if held:
                 log.info(
                     "stopping with %d messages polled but not committed (they will be re-delivered)",
-                    len(self._batch.messages),
+                    sum(len(b.messages) for b in held),
                 )
 
     def close(self) -> None:
-        """Closes the Kafka consumer, the dead-letter producer and the database connection. Idempotent."""
+        """Closes the Kafka consumer, the dead-letter producer and the database connection (a write still in
+        flight is rolled back). Idempotent."""
         if self._source is not None:
             self._source.close()
             self._source = None
@@ -175,31 +189,55 @@ class Loop:
     # -- the steps ---------------------------------------------------------------------------------------
 
     def _cycle(self) -> None:
-        """Poll a batch if none is held, then take it through the steps; a transient failure keeps it."""
+        """Poll a batch if none is held (while the one before is written), finish the one being written,
+        then start writing the polled one; a transient failure keeps both."""
         if self._batch is None:
             self._poll()
+        writing = self._writing
+        if writing is not None:
+            try:
+                self._finish(writing)
+            except TransientError as exc:
+                self._transient(exc)
+                return
+            self._writing = None
+            self._backoff.reset()
         batch = self._batch
         if batch is None or self._stop:
-            return  # nothing polled, or stopping: a batch not yet written is abandoned, uncommitted
+            return  # nothing polled, or stopping: a batch not yet handed over is abandoned, uncommitted
+        self._limit.check(batch.outcomes())
+        self._writing, self._batch = batch, None
+        try:
+            batch.writing = self._writer.start(batch.rows)
+        except TransientError as exc:
+            self._transient(exc)
+
+    def _settle(self) -> None:
+        """On stopping: finishes the batch in flight (not one backing off)."""
+        batch = self._writing
+        if batch is None or batch.writing is None:
+            return
         try:
             self._finish(batch)
         except TransientError as exc:
-            self._transient(exc)
+            log.warning("stopping without committing the last batch (it will be re-delivered): %s", exc)
             return
-        self._batch = None
-        self._backoff.reset()
+        self._writing = None
 
     def _poll(self) -> None:
         source = self._require_source()
+        # While a batch is being written, take what the client has buffered and go on to finish that
+        # batch (its commit should not wait for new data to arrive).
+        timeout_ms = self._poll_timeout_ms if self._writing is None else 0
         try:
-            messages = source.poll(self._poll_timeout_ms, self._max_records)
+            messages = source.poll(timeout_ms, self._max_records)
         except TransientError as exc:
             self._transient(exc)
             return
         self._after_poll(source)
         if messages:
             self._batch = self._prepare(messages)
-        elif self._clock() - self._last_db_at >= self._db_ping_seconds:
+        elif self._writing is None and self._clock() - self._last_db_at >= self._db_ping_seconds:
             self._ping()
 
     def _after_poll(self, source: Source) -> None:
@@ -207,6 +245,8 @@ class Loop:
         if revoked:
             log.info("partitions revoked: %s", ", ".join(f"{p.topic}[{p.partition}]" for p in sorted(revoked)))
             self._tracker.forget(revoked)
+            if self._writing is not None:
+                self._writing.drop(revoked)
             if self._batch is not None:
                 self._batch.drop(revoked)
                 if not self._batch.messages:
@@ -232,12 +272,19 @@ class Loop:
         return batch
 
     def _finish(self, batch: Batch) -> None:
-        """Steps 2 to 5 of a batch; raises TransientError with the steps done so far recorded in the batch."""
+        """Steps 3 to 5 of a batch; raises TransientError with the steps done so far recorded in the batch.
+
+        Step 3 is the write in flight, or after it failed, a new one."""
         if not batch.written_to_db:
-            self._limit.check(batch.outcomes())
-            result = self._writer.write(batch.rows)
+            writing, batch.writing = batch.writing, None
+            if writing is None:
+                self._limit.check(batch.outcomes())
+                writing = self._writer.start(batch.rows)
+            result = writing.result()
             self._last_db_at = self._clock()
-            batch.letters.extend(DeadLetter(r.ref, r.error, r.attempts) for r in result.rejected)
+            batch.letters.extend(
+                DeadLetter(r.ref, r.error, r.attempts) for r in result.rejected if r.ref.source not in batch.revoked
+            )
             batch.written, batch.unchanged = result.written, result.unchanged
             batch.written_to_db = True
         if not batch.limit_recorded:

@@ -26,6 +26,13 @@ that gives the same row whatever the order of arrival, and replaying an event ch
   and `metadata.progress`;
 - duration_ms = completed_at - started_at in milliseconds once both are known (capped to INTEGER).
 
+`Writer.start` lets the caller work while the server applies a batch: it copies the rows into the
+staging tables, sends the statements that apply them and the COMMIT in pipeline mode without waiting,
+and `InFlight.result()` later waits for the COMMIT. The poll loop polls and decodes the next batch in
+between, so PostgreSQL's work overlaps the consumer's (measured on two cores, where a database thread
+was slower: the two threads contend for the GIL). Should anything fail before the COMMIT, the
+transaction is rolled back and `result()` writes the batch again the careful way, `Writer.write`.
+
 A statement that fails for a row's content (SQLSTATE class 22, 23 or 54, or a value psycopg cannot send)
 is rolled back to a savepoint and the rows are split in half and retried (bisection) until each bad row
 is alone; those come back as `RowRejected`, the rest is written. Any other failure is transient: the
@@ -35,6 +42,7 @@ next call.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import operator
@@ -134,6 +142,13 @@ class TableSpec:
         return sql.SQL("COPY {} ({}) FROM STDIN").format(
             sql.Identifier(self.stage), sql.SQL(", ").join(map(sql.Identifier, names))
         )
+
+    def statements(self, rounds: int) -> list[tuple[sql.Composed, tuple[int, ...] | None]]:
+        """The statements (with their parameters) that apply `rounds` rounds of staged rows."""
+        if self.rounds:
+            statement = self.apply()
+            return [(statement, (number,)) for number in range(1, rounds + 1)]
+        return [(self.apply(), None)]
 
     def apply(self) -> sql.Composed:
         cols = sql.SQL(", ").join(map(sql.Identifier, self.columns))
@@ -235,8 +250,48 @@ class WriteResult(Generic[T]):
     statements: int = 0
 
 
+class InFlight(Generic[T]):
+    """A batch `Writer.start` sent: its rows are staged, the statements applying them and the COMMIT are
+    on their way. `result()` waits for them (see `Writer.start`); call it exactly once."""
+
+    def __init__(
+        self,
+        writer: Writer[T],
+        batch: Mapping[str, Sequence[Pending[T]]],
+        pipeline: contextlib.ExitStack | None = None,
+        applied: list[tuple[TableSpec, int, list[psycopg.Cursor[Any]]]] | None = None,
+    ) -> None:
+        self._writer = writer
+        self._batch = batch
+        self._pipeline = pipeline  # None: nothing sent, `result()` writes the batch with `write`
+        self._applied = applied or []
+
+    def result(self) -> WriteResult[T]:
+        """Waits for the COMMIT and returns what was written; raises what `Writer.write` raises."""
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is None:
+            return self._writer.write(self._batch)
+        try:
+            pipeline.close()  # leaves pipeline mode: waits for every result, raises the first error
+        except (psycopg.Error, OSError) as exc:
+            if isinstance(classify(exc), TransientError):
+                self._writer._abandon()
+                raise DatabaseUnavailable(str(classify(exc))) from exc
+            self._writer._abandon()
+            log.info("a row of the batch was refused; writing it again row by row: %s", _one_line(exc))
+            return self._writer.write(self._batch)
+        result: WriteResult[T] = WriteResult()
+        for spec, count, cursors in self._applied:
+            changed = sum(max(cur.rowcount, 0) for cur in cursors)
+            result.statements += len(cursors)
+            result.written[spec.table] += changed
+            result.unchanged[spec.table] += count - changed
+        return result
+
+
 class Writer(Generic[T]):
-    """Writes batches of rows to PostgreSQL. Owns one connection, opened on first use. One thread only."""
+    """Writes batches of rows to PostgreSQL. Owns one connection, opened on first use. One thread only,
+    and while a write `start` returned is in flight, no other call."""
 
     def __init__(self, connect: Callable[[], Connection]) -> None:
         self._connect = connect
@@ -303,6 +358,58 @@ class Writer(Generic[T]):
         self._run(run)
         return result
 
+    def start(self, batch: Mapping[str, Sequence[Pending[T]]]) -> InFlight[T]:
+        """Begins writing every table's rows in one transaction; `InFlight.result()` waits for COMMIT.
+
+        COPYs the rows into the staging tables, then sends the statements that apply them and the COMMIT
+        in pipeline mode, and returns while the server works on them. Raises DatabaseUnavailable when
+        the database cannot be reached (then nothing was written). A row that fails here (or later, at
+        `result()`) makes `result()` roll back and write the batch again with `write`.
+        """
+        tables = [(SPECS[table], list(rows)) for table, rows in batch.items() if rows]
+        if not tables:
+            return InFlight(self, batch, contextlib.ExitStack())
+        stack = contextlib.ExitStack()
+        try:
+            conn = self._connection()
+            self._ensure_stages(conn)
+            conn.execute("BEGIN")
+            staged: list[tuple[TableSpec, int, int]] = []
+            with conn.cursor() as cur:
+                for spec, rows in tables:
+                    staged.append((spec, len(rows), self._stage(cur, spec, rows)))
+            stack.enter_context(conn.pipeline())
+            applied: list[tuple[TableSpec, int, list[psycopg.Cursor[Any]]]] = []
+            for spec, count, rounds in staged:
+                cursors = []
+                for statement, params in spec.statements(rounds):
+                    cur = conn.cursor()
+                    cur.execute(statement, params)
+                    cursors.append(cur)
+                applied.append((spec, count, cursors))
+            conn.execute("COMMIT")
+        except (psycopg.Error, UnicodeError, OSError) as exc:
+            with contextlib.suppress(psycopg.Error, OSError):
+                stack.close()
+            self._abandon()
+            error = classify(exc)
+            if isinstance(error, TransientError):
+                raise DatabaseUnavailable(str(error)) from exc
+            return InFlight(self, batch)  # a row was refused: `result()` writes the batch carefully
+        return InFlight(self, batch, stack, applied)
+
+    def _abandon(self) -> None:
+        """Rolls back the transaction of a failed `start` (or closes a broken connection)."""
+        self._drop_if_broken()
+        conn = self._conn
+        if conn is None:
+            return
+        try:
+            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                conn.execute("ROLLBACK")
+        except (psycopg.Error, OSError):
+            self.close()
+
     def _run(self, fn: Callable[[Connection], R]) -> R:
         try:
             conn = self._connection()
@@ -366,28 +473,26 @@ class Writer(Generic[T]):
             result.unchanged[spec.table] += len(chunk) - changed
 
     def _apply(self, conn: Connection, spec: TableSpec, chunk: list[Pending[T]]) -> int:
-        values_of = spec.values_of
+        changed = 0
         with conn.cursor() as cur:
-            rounds = 1
-            with cur.copy(spec.copy()) as copy:
-                write_row = copy.write_row
-                if spec.rounds:
-                    seen: Counter[object] = Counter()
-                    for item in chunk:
-                        key = item.row["execution_id"]
-                        seen[key] += 1
-                        write_row((*values_of(item.row), seen[key]))
-                    rounds = max(seen.values())
-                else:
-                    for item in chunk:
-                        write_row(values_of(item.row))
-            changed = 0
-            if spec.rounds:
-                statement = spec.apply()
-                for number in range(1, rounds + 1):
-                    cur.execute(statement, (number,))
-                    changed += max(cur.rowcount, 0)
-            else:
-                cur.execute(spec.apply())
-                changed = max(cur.rowcount, 0)
+            for statement, params in spec.statements(self._stage(cur, spec, chunk)):
+                cur.execute(statement, params)
+                changed += max(cur.rowcount, 0)
         return changed
+
+    @staticmethod
+    def _stage(cur: psycopg.Cursor[Any], spec: TableSpec, chunk: list[Pending[T]]) -> int:
+        """COPYs `chunk` into the staging table; returns the number of rounds (1 but for executions)."""
+        values_of = spec.values_of
+        with cur.copy(spec.copy()) as copy:
+            write_row = copy.write_row
+            if not spec.rounds:
+                for item in chunk:
+                    write_row(values_of(item.row))
+                return 1
+            seen: Counter[object] = Counter()
+            for item in chunk:
+                key = item.row["execution_id"]
+                seen[key] += 1
+                write_row((*values_of(item.row), seen[key]))
+            return max(seen.values())

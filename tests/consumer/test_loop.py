@@ -102,6 +102,13 @@ class FakeWriter:
                     result.written[table] += 1
         return result
 
+    def start(self, batch: Mapping[str, Sequence[Pending[Message]]]) -> Any:
+        """Writes at once; the outcome (result or error) is handed out by `result()`, as the real one."""
+        try:
+            return _Started(self.write(batch))
+        except errors.TransientError as exc:
+            return _Started(exc)
+
     def ping(self) -> None:
         pass
 
@@ -110,6 +117,16 @@ class FakeWriter:
 
     def close(self) -> None:
         pass
+
+
+class _Started:
+    def __init__(self, outcome: WriteResult[Message] | errors.TransientError) -> None:
+        self.outcome = outcome
+
+    def result(self) -> WriteResult[Message]:
+        if isinstance(self.outcome, Exception):
+            raise self.outcome
+        return self.outcome
 
 
 class FakeDeadLetters:
@@ -293,9 +310,11 @@ def test_counters_reach_the_state() -> None:
     assert Counter(snap.dead_lettered)["not_json"] == 0
 
 
-def test_each_batch_is_committed_before_the_next_poll() -> None:
+def test_the_next_poll_overlaps_a_write_and_each_batch_is_committed_before_the_next_is_written() -> None:
     h = Harness([messages(good(2)), messages(good(2, seed=2), start=10), messages(good(2, seed=3), start=20)])
     h.source.journal_polls = True
     assert h.run() == 0
     steps = [j.split()[0] for j in h.journal]
-    assert steps[:12] == ["poll", "write", "dlq", "commit"] * 3
+    assert steps[:5] == ["poll", "write", "poll", "dlq", "commit"]
+    assert steps[5:10] == ["write", "poll", "dlq", "commit", "write"]
+    assert steps[10:12] == ["dlq", "commit"]  # the last batch: no poll was waiting
