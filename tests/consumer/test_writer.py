@@ -86,3 +86,51 @@ def test_unreachable_database_is_transient() -> None:
         writer.write({AGENT_ACTIONS: _actions(1)})
     with pytest.raises(errors.DatabaseUnavailable):
         writer.ping()
+
+
+def test_a_started_write_counts_like_write_and_a_replay_changes_nothing(migrated_url: str) -> None:
+    hook = factory.good_event(random.Random(4), "p", "claude_hook")
+    assert hook.value is not None
+    hook_row = to_row(Envelope.parse_json(hook.value))
+    batch = {AGENT_ACTIONS: _actions(50), hook_row.table: [Pending(99, hook_row.values)]}
+    writer: Writer[int] = Writer.for_url(migrated_url)
+    try:
+        first = writer.start(batch).result()
+        again = writer.start(batch).result()
+    finally:
+        writer.close()
+    assert first.written == {AGENT_ACTIONS: 50, hook_row.table: 1} and not first.rejected
+    assert not +again.written and again.unchanged == {AGENT_ACTIONS: 50, hook_row.table: 1}
+
+
+def test_rows_refused_in_a_started_write_are_isolated_and_the_rest_is_written(migrated_url: str) -> None:
+    rows = _actions(200)
+    rows[3].row["duration_ms"] = -1  # refused by the table's CHECK, once the rows are applied
+    rows[150].row["action_details"] = '{"a": "\\u0000"}'  # refused while staging
+    writer: Writer[int] = Writer.for_url(migrated_url)
+    try:
+        result = writer.start({AGENT_ACTIONS: rows}).result()
+        refused_late = writer.start({AGENT_ACTIONS: [rows[3], *_actions(5, seed=5)]}).result()
+    finally:
+        writer.close()
+    assert sorted(r.ref for r in result.rejected) == [3, 150]
+    assert result.written[AGENT_ACTIONS] == 198
+    assert [r.ref for r in refused_late.rejected] == [3] and refused_late.written[AGENT_ACTIONS] == 5
+    with psycopg.connect(migrated_url) as conn:
+        assert conn.execute("SELECT count(*) FROM agent_actions").fetchone() == (203,)
+
+
+def test_a_started_write_that_fails_for_the_moment_commits_nothing(migrated_url: str) -> None:
+    writer: Writer[int] = Writer(lambda: psycopg.connect(migrated_url, autocommit=True, options="-c lock_timeout=300"))
+    try:
+        writer.write({AGENT_ACTIONS: _actions(1, seed=9)})  # connected, staging tables created
+        with psycopg.connect(migrated_url) as locker:
+            locker.execute("LOCK TABLE agent_actions IN ACCESS EXCLUSIVE MODE")
+            started = writer.start({AGENT_ACTIONS: _actions(10)})
+            with pytest.raises(errors.DatabaseUnavailable, match="55P03"):
+                started.result()
+        with psycopg.connect(migrated_url) as conn:
+            assert conn.execute("SELECT count(*) FROM agent_actions").fetchone() == (1,)
+        assert writer.start({AGENT_ACTIONS: _actions(10)}).result().written[AGENT_ACTIONS] == 10
+    finally:
+        writer.close()
