@@ -23,21 +23,22 @@ class OffsetTracker:
     """The highest durable offset and the last committed offset of every partition. One thread only."""
 
     def __init__(self) -> None:
-        self._durable: dict[Partition, int] = {}
-        self._committed: dict[Partition, int] = {}
+        # keyed by (topic, partition): plain tuples are cheaper to make, and equal to Partitions
+        self._durable: dict[tuple[str, int], int] = {}
+        self._committed: dict[tuple[str, int], int] = {}
 
     def mark_durable(self, messages: Iterable[Message]) -> None:
         """Records that these messages (and so every earlier offset of their partitions) are handled."""
         durable = self._durable
         for message in messages:
-            source = message.source
-            if message.offset > durable.get(source, -1):
-                durable[source] = message.offset
+            key = (message.topic, message.partition)
+            if message.offset > durable.get(key, -1):
+                durable[key] = message.offset
 
     def to_commit(self) -> dict[Partition, int]:
         """The offsets to commit now (highest durable + 1) for partitions with new durable messages."""
         return {
-            source: offset + 1
+            Partition(*source): offset + 1
             for source, offset in self._durable.items()
             if offset + 1 > self._committed.get(source, -1)
         }
@@ -55,6 +56,6 @@ class OffsetTracker:
     def forget(self, sources: Iterable[Partition]) -> None:
         """Drops the partitions (revoked or lost): their offsets are no longer ours to commit."""
         for source in sources:
-            key = Partition(source[0], source[1])
+            key = (source[0], source[1])
             self._durable.pop(key, None)
             self._committed.pop(key, None)

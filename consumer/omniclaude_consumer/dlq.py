@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from itertools import islice
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Protocol
@@ -155,6 +156,10 @@ class DeadLetterLimit:
         The window slides over the new outcomes one by one: a burst inside a large batch counts.
         """
         window, floor, limit = self.window, min(self.window, MIN_SAMPLE), self.max_share
+        outcomes = list(outcomes)
+        seen = len(self._outcomes)
+        if seen >= floor and self._dead <= limit * seen and not any(outcomes):
+            return  # only successes after a judged window: the share can only fall
         trial = deque(self._outcomes, maxlen=window)
         dead = self._dead
         for outcome in outcomes:
@@ -168,11 +173,16 @@ class DeadLetterLimit:
 
     def record(self, outcomes: Iterable[bool]) -> None:
         """Adds outcomes (True = dead-lettered) to the window."""
-        for dead in outcomes:
-            if len(self._outcomes) == self.window and self._outcomes[0]:
-                self._dead -= 1
-            self._outcomes.append(dead)
-            self._dead += dead
+        outcomes = list(outcomes)
+        if len(outcomes) >= self.window:
+            self._outcomes.clear()
+            self._dead = 0
+            outcomes = outcomes[-self.window :]
+        leaving = len(self._outcomes) + len(outcomes) - self.window
+        if leaving > 0:
+            self._dead -= sum(islice(self._outcomes, leaving))
+        self._outcomes.extend(outcomes)
+        self._dead += sum(outcomes)
 
     def _judge(self, seen: int, dead: int) -> None:
         if seen < min(self.window, MIN_SAMPLE):

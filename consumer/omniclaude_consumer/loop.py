@@ -95,6 +95,8 @@ class Batch:
 
     def outcomes(self) -> list[bool]:
         """One entry per message: True when it is dead-lettered."""
+        if not self.letters:
+            return [False] * len(self.messages)
         dead = {id(d.message) for d in self.letters}
         return [id(m) in dead for m in self.messages]
 

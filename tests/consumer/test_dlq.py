@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import random
 from datetime import datetime, timezone
 from typing import Any
 
@@ -133,3 +134,33 @@ def test_limit_sees_a_burst_inside_a_large_batch() -> None:
     limit.record([False] * 1000)
     with pytest.raises(errors.DeadLetterLimitExceeded):
         limit.check([True] * 300 + [False] * 4700)  # the last 1000 are clean, but 300 of 1000 were not
+
+
+def _judged_one_at_a_time(window: list[bool], size: int, share: float, outcomes: list[bool]) -> bool:
+    """Whether the limit trips, judged after every single outcome (the definition)."""
+    trial = list(window)
+    for outcome in outcomes:
+        trial = [*trial, outcome][-size:]
+        if len(trial) >= min(size, 100) and sum(trial) > share * len(trial):
+            return True
+    return False
+
+
+def test_limit_on_whole_batches_agrees_with_one_outcome_at_a_time() -> None:
+    rng = random.Random(7)
+    for _ in range(300):
+        size, share = rng.choice([10, 150, 1000]), rng.choice([0.1, 0.25, 0.5])
+        limit, window = DeadLetterLimit(size, share), []
+        for _ in range(rng.randint(1, 6)):
+            rate = rng.choice([0.0, 0.0, 0.05, 0.3, 0.9])
+            outcomes = [rng.random() < rate for _ in range(rng.choice([1, 50, 400, 2000]))]
+            trips = _judged_one_at_a_time(window, size, share, outcomes)
+            try:
+                limit.check(outcomes)
+            except errors.DeadLetterLimitExceeded:
+                assert trips
+            else:
+                assert not trips
+            limit.record(outcomes)  # recorded anyway, as a window that was never judged
+            window = [*window, *outcomes][-size:]
+            assert limit.share == pytest.approx(sum(window) / len(window))
