@@ -105,7 +105,9 @@ def profiled(path: str | None) -> Iterator[None]:
     finally:
         profile.disable()
         out = io.StringIO()
-        pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(30)
+        pstats.Stats(profile, stream=out).sort_stats(os.environ.get("BENCH_SORT", "tottime")).print_stats(
+            int(os.environ.get("BENCH_TOP", "30"))
+        )
         Path(path).write_text(out.getvalue(), encoding="utf-8")
 
 

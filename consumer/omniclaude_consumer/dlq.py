@@ -16,9 +16,9 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from itertools import islice
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from itertools import islice
 from typing import Protocol
 
 from omniclaude.kafka import KafkaSettings, producer_config

@@ -13,9 +13,12 @@ Each batch (the messages of one poll) goes through these steps, in this order; c
 Threads: one (the Kafka client has its own IO thread, the health server its own). Step 3 is started
 (`writer.Writer.start`: the rows are sent, the statements applying them and the COMMIT are queued) and
 the loop polls and decodes the next batch (step 1) while PostgreSQL works, then waits for the COMMIT
-(`InFlight.result()`) and goes on with steps 4 and 5. At most one batch is in flight: the next one is
-started only after the one before it finished step 5, so batches are written, dead-lettered and
-committed one at a time, in poll order, and no offset is committed before its rows are durable.
+(`InFlight.result()`) and step 4; it starts the next batch's write before it commits the offsets
+(step 5), so that round trip overlaps the database's work too. At most one batch is in flight: the next
+one is started only after the one before it is durable (its rows committed, its dead letters
+acknowledged), so batches are written and dead-lettered one at a time, in poll order, and no offset is
+committed before its messages are durable. A failed offset commit does not hold a batch: the next
+commit carries its offsets.
 
 Rebalances happen inside `poll()`: the listener records revoked partitions, the loop forgets their
 offsets and drops their messages from the batches it holds, the one being written included (its rows
@@ -192,21 +195,27 @@ class Loop:
 
     def _cycle(self) -> None:
         """Poll a batch if none is held (while the one before is written), finish the one being written,
-        then start writing the polled one; a transient failure keeps both."""
+        start writing the polled one, then commit the finished one; a transient failure keeps both."""
         if self._batch is None:
             self._poll()
-        writing = self._writing
-        if writing is not None:
+        done = self._writing
+        if done is not None:
             try:
-                self._finish(writing)
+                self._finish(done)
             except TransientError as exc:
                 self._transient(exc)
                 return
             self._writing = None
             self._backoff.reset()
+        self._start()
+        if done is not None:
+            self._commit(done)  # while the database works on the next batch
+
+    def _start(self) -> None:
+        """Steps 2 and 3 of the polled batch: the limit, then its write is started."""
         batch = self._batch
         if batch is None or self._stop:
-            return  # nothing polled, or stopping: a batch not yet handed over is abandoned, uncommitted
+            return  # nothing polled, or stopping: a batch not yet started is abandoned, uncommitted
         self._limit.check(batch.outcomes())
         self._writing, self._batch = batch, None
         try:
@@ -225,6 +234,7 @@ class Loop:
             log.warning("stopping without committing the last batch (it will be re-delivered): %s", exc)
             return
         self._writing = None
+        self._commit(batch)
 
     def _poll(self) -> None:
         source = self._require_source()
@@ -274,9 +284,9 @@ class Loop:
         return batch
 
     def _finish(self, batch: Batch) -> None:
-        """Steps 3 to 5 of a batch; raises TransientError with the steps done so far recorded in the batch.
+        """Steps 3 and 4 of a batch; raises TransientError with the steps done so far recorded in the batch.
 
-        Step 3 is the write in flight, or after it failed, a new one."""
+        Step 3 is the write in flight, or after it failed, a new one. Then the batch is durable."""
         if not batch.written_to_db:
             writing, batch.writing = batch.writing, None
             if writing is None:
@@ -307,8 +317,13 @@ class Loop:
                     letter.error,
                 )
         self._tracker.mark_durable(batch.messages)
+
+    def _commit(self, batch: Batch) -> None:
+        """Step 5: commits every durable offset not committed yet (this batch's, and what a failed commit
+        before it left). A failed commit does not hold the batch: the next commit carries its offsets."""
         offsets = self._tracker.to_commit()
         committed = True
+        failure: TransientError | None = None
         try:
             self._require_source().commit(offsets)
             self._tracker.committed(offsets)
@@ -318,6 +333,8 @@ class Loop:
             )
             self._tracker.forget(offsets)
             committed = False
+        except TransientError as exc:
+            failure, committed = exc, False
         self._state.batch_done(
             consumed=len(batch.messages),
             written=batch.written,
@@ -326,6 +343,8 @@ class Loop:
             seconds=self._clock() - batch.started,
             committed=committed and bool(offsets),
         )
+        if failure is not None:
+            self._transient(failure)
 
     def _ping(self) -> None:
         self._last_db_at = self._clock()

@@ -310,11 +310,17 @@ def test_counters_reach_the_state() -> None:
     assert Counter(snap.dead_lettered)["not_json"] == 0
 
 
-def test_the_next_poll_overlaps_a_write_and_each_batch_is_committed_before_the_next_is_written() -> None:
+def test_the_next_poll_and_the_commit_overlap_a_write_and_each_batch_is_durable_before_the_next_is_written() -> None:
     h = Harness([messages(good(2)), messages(good(2, seed=2), start=10), messages(good(2, seed=3), start=20)])
     h.source.journal_polls = True
     assert h.run() == 0
     steps = [j.split()[0] for j in h.journal]
-    assert steps[:5] == ["poll", "write", "poll", "dlq", "commit"]
-    assert steps[5:10] == ["write", "poll", "dlq", "commit", "write"]
+    # poll 1, write 1 | poll 2, dead letters 1, write 2, commit 1 | ... | dead letters 3, commit 3
+    assert steps[:6] == ["poll", "write", "poll", "dlq", "write", "commit"]
+    assert steps[6:10] == ["poll", "dlq", "write", "commit"]
     assert steps[10:12] == ["dlq", "commit"]  # the last batch: no poll was waiting
+    assert [j for j in h.journal if j.startswith("commit")][:3] == [
+        "commit [1, 2]",
+        "commit [11, 12]",
+        "commit [21, 22]",
+    ]
