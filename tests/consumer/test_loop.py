@@ -319,8 +319,5 @@ def test_the_next_poll_and_the_commit_overlap_a_write_and_each_batch_is_durable_
     assert steps[:6] == ["poll", "write", "poll", "dlq", "write", "commit"]
     assert steps[6:10] == ["poll", "dlq", "write", "commit"]
     assert steps[10:12] == ["dlq", "commit"]  # the last batch: no poll was waiting
-    assert [j for j in h.journal if j.startswith("commit")][:3] == [
-        "commit [1, 2]",
-        "commit [11, 12]",
-        "commit [21, 22]",
-    ]
+    commits = [j for j in h.journal if j.startswith("commit")]
+    assert [c.rsplit(" ", 1)[-1].strip("[]") for c in commits[:3]] == ["2", "12", "22"]  # in batch order
