@@ -37,6 +37,7 @@ code: 0 after a stop, 1 when the schema is behind, 3 when the dead-letter limit 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections import Counter
@@ -67,6 +68,11 @@ T = TypeVar("T")
 
 DB_PING_SECONDS = 5.0
 """While idle, the loop checks the database this often (so /ready notices an outage without traffic)."""
+
+COMMIT_INTERVAL_SECONDS = 1.0
+"""While batches follow one another, offsets are committed at most this often (each commit is a broker
+round trip the loop waits for; a crash re-delivers at most this much, which the event ids absorb). A
+batch with no other behind it is committed at once."""
 
 
 @dataclass
@@ -123,6 +129,7 @@ class Loop:
         check_schema: Callable[[Any], object] | None = None,
         clock: Callable[[], float] = time.monotonic,
         db_ping_seconds: float = DB_PING_SECONDS,
+        commit_interval_seconds: float = COMMIT_INTERVAL_SECONDS,
     ) -> None:
         self._source_factory = source_factory
         self._source: Source | None = None
@@ -138,6 +145,8 @@ class Loop:
         self._check_schema = check_schema
         self._clock = clock
         self._db_ping_seconds = db_ping_seconds
+        self._commit_interval = commit_interval_seconds
+        self._last_commit_at = float("-inf")
         self._tracker = OffsetTracker()
         self._batch: Batch | None = None  # polled, not yet written
         self._writing: Batch | None = None  # being written, not yet committed
@@ -224,17 +233,20 @@ class Loop:
             self._transient(exc)
 
     def _settle(self) -> None:
-        """On stopping: finishes the batch in flight (not one backing off)."""
+        """On stopping: finishes the batch in flight (not one backing off) and commits what is durable."""
         batch = self._writing
-        if batch is None or batch.writing is None:
-            return
-        try:
-            self._finish(batch)
-        except TransientError as exc:
-            log.warning("stopping without committing the last batch (it will be re-delivered): %s", exc)
-            return
-        self._writing = None
-        self._commit(batch)
+        if batch is not None and batch.writing is not None:
+            try:
+                self._finish(batch)
+            except TransientError as exc:
+                log.warning("stopping without committing the last batch (it will be re-delivered): %s", exc)
+            else:
+                self._writing = None
+                self._commit(batch)
+                return
+        if self._tracker.to_commit():
+            with contextlib.suppress(CommitLost, TransientError):
+                self._commit_offsets()
 
     def _poll(self) -> None:
         source = self._require_source()
@@ -319,22 +331,23 @@ class Loop:
         self._tracker.mark_durable(batch.messages)
 
     def _commit(self, batch: Batch) -> None:
-        """Step 5: commits every durable offset not committed yet (this batch's, and what a failed commit
-        before it left). A failed commit does not hold the batch: the next commit carries its offsets."""
-        offsets = self._tracker.to_commit()
-        committed = True
+        """Step 5: commits every durable offset not committed yet (this batch's, and what a skipped or
+        failed commit before it left), unless another batch is in flight and the last commit is recent
+        (`COMMIT_INTERVAL_SECONDS`). A failed commit does not hold the batch: the next commit carries it."""
+        offsets: dict[Partition, int] = {}
+        committed = False
         failure: TransientError | None = None
         try:
-            self._require_source().commit(offsets)
-            self._tracker.committed(offsets)
+            if self._writing is None or self._clock() - self._last_commit_at >= self._commit_interval:
+                offsets = self._commit_offsets()
+                committed = True
         except CommitLost as exc:
             log.warning(
                 "offset commit lost to a rebalance (the batch is durable; it will be re-delivered and ignored): %s", exc
             )
-            self._tracker.forget(offsets)
-            committed = False
+            self._tracker.forget(self._tracker.to_commit())
         except TransientError as exc:
-            failure, committed = exc, False
+            failure = exc
         self._state.batch_done(
             consumed=len(batch.messages),
             written=batch.written,
@@ -345,6 +358,14 @@ class Loop:
         )
         if failure is not None:
             self._transient(failure)
+
+    def _commit_offsets(self) -> dict[Partition, int]:
+        """Commits every durable offset not committed yet; raises CommitLost or a TransientError."""
+        offsets = self._tracker.to_commit()
+        self._require_source().commit(offsets)
+        self._tracker.committed(offsets)
+        self._last_commit_at = self._clock()
+        return offsets
 
     def _ping(self) -> None:
         self._last_db_at = self._clock()

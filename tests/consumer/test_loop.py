@@ -157,6 +157,7 @@ class Harness:
         window: int = 1000,
         max_share: float = 0.5,
         check_schema: Callable[[Any], object] | None = None,
+        commit_interval: float = 0.0,
     ) -> None:
         self.journal = Journal()
         self.state = ConsumerState()
@@ -176,6 +177,7 @@ class Harness:
             poll_timeout_ms=10,
             backoff=Backoff(0.001, 0.002),
             check_schema=check_schema,
+            commit_interval_seconds=commit_interval,
         )
 
     def stop(self) -> None:
@@ -321,3 +323,14 @@ def test_the_next_poll_and_the_commit_overlap_a_write_and_each_batch_is_durable_
     assert steps[10:12] == ["dlq", "commit"]  # the last batch: no poll was waiting
     commits = [j for j in h.journal if j.startswith("commit")]
     assert [c.rsplit(" ", 1)[-1].strip("[]") for c in commits[:3]] == ["2", "12", "22"]  # in batch order
+
+
+def test_while_batches_follow_one_another_offsets_are_committed_at_most_once_an_interval() -> None:
+    polls = [messages(good(2, seed=n), start=10 * n) for n in range(4)]
+    h = Harness(polls, commit_interval=3600)
+    assert h.run() == 0
+    commits = [j for j in h.journal if j.startswith("commit")]
+    # the first batch (no commit yet), then none while a write follows, then the last batch at once
+    assert len(commits) == 2 and commits[-1].endswith("32]")
+    assert all(h.source.committed[m.source] > m.offset for batch in polls for m in batch)
+    assert h.state.snapshot().batches == 4
