@@ -216,9 +216,11 @@ class Loop:
                 return
             self._writing = None
             self._backoff.reset()
-        self._start()
-        if done is not None:
-            self._commit(done)  # while the database works on the next batch
+        try:
+            self._start()
+        finally:  # also when the next batch trips the dead-letter limit: this one is durable
+            if done is not None:
+                self._commit(done)  # while the database works on the next batch
 
     def _start(self) -> None:
         """Steps 2 and 3 of the polled batch: the limit, then its write is started."""

@@ -274,11 +274,11 @@ class InFlight(Generic[T]):
         try:
             pipeline.close()  # leaves pipeline mode: waits for every result, raises the first error
         except (psycopg.Error, OSError) as exc:
-            if isinstance(classify(exc), TransientError):
-                self._writer._abandon()
-                raise DatabaseUnavailable(str(classify(exc))) from exc
+            error = classify(exc)
             self._writer._abandon()
-            log.info("a row of the batch was refused; writing it again row by row: %s", _one_line(exc))
+            if isinstance(error, TransientError):
+                raise DatabaseUnavailable(str(error)) from exc
+            log.info("a row of the batch was refused; writing the batch again row by row: %s", error)
             return self._writer.write(self._batch)
         result: WriteResult[T] = WriteResult()
         for spec, count, cursors in self._applied:
