@@ -29,9 +29,9 @@ that gives the same row whatever the order of arrival, and replaying an event ch
 `Writer.start` lets the caller work while the server applies a batch: it copies the rows into the
 staging tables, sends the statements that apply them and the COMMIT in pipeline mode without waiting,
 and `InFlight.result()` later waits for the COMMIT. The poll loop polls and decodes the next batch in
-between, so PostgreSQL's work overlaps the consumer's (measured on two cores, where a database thread
-was slower: the two threads contend for the GIL). Should anything fail before the COMMIT, the
-transaction is rolled back and `result()` writes the batch again the careful way, `Writer.write`.
+between, so PostgreSQL's work overlaps the consumer's, on one thread. Should anything fail before the
+COMMIT, the transaction is rolled back and `result()` writes the batch again the careful way,
+`Writer.write`.
 
 A statement that fails for a row's content (SQLSTATE class 22, 23 or 54, or a value psycopg cannot send)
 is rolled back to a savepoint and the rows are split in half and retried (bisection) until each bad row
