@@ -92,7 +92,7 @@ from dataclasses import dataclass
 from typing import Any, Final, cast, overload
 
 from omniclaude.redact._scan import AVAILABLE as SCAN_AVAILABLE
-from omniclaude.redact._scan import RuleScan, WordScan
+from omniclaude.redact._scan import RuleScan
 from omniclaude.redact.keywords import STEMS, KeyName, classify, looks_secret, shannon_entropy
 from omniclaude.redact.vendors import TOKEN_START, VENDOR_RULES, VendorRule
 
@@ -244,7 +244,9 @@ class _Rule:
     it (``{"name": "DB_PASS", "value": ...}``). A weak name's value is kept unless it looks
     secret; so is an unquoted value after ``: `` in text (``Invalid token: signature has
     expired``). ``triggers``, when set, name literals that every match holds (None: the rule
-    always runs)."""
+    always runs). ``scan``, when set, is a simpler pattern that matches wherever this one does (a
+    part of it, with the lookarounds and the tail left out), which the Hyperscan pass looks for
+    instead: the whole pattern costs it more and tells it less."""
 
     kind: str
     pattern: re.Pattern[str]
@@ -254,6 +256,7 @@ class _Rule:
     triggers: _Triggers | None = None
     bounded: bool = False
     at_stems: bool = False
+    scan: re.Pattern[str] | None = None
 
     def _name(self, match: re.Match[str]) -> tuple[str, KeyName | None]:
         name = _full_name(match.string, match.start("word"), match.end("word")) if self.keyed else match.group("k")
@@ -361,6 +364,9 @@ def _token(prefix: str, width: int) -> str:
 
 
 _TEXT_WORDS, _ = _words(_KEY_WORDS, "")
+# For the scan patterns: any stem, and the rest of a name after it (see _KEY_END).
+_STEM: Final = "(?:" + "|".join(map(re.escape, STEMS)) + ")"
+_NAME_REST: Final = r"[A-Za-z0-9_-]*(?:\\?[\"'])?\]?"
 _PROSE_ALTERNATION, _ = _words(tuple((word, "password") for word in _PROSE_WORDS), "")
 
 # The rest of the name after its stem; a closing quote and subscript may follow: ['password'].
@@ -393,8 +399,10 @@ def _rule(
     accept: Callable[[str, str, str], bool] | None = None,
     triggers: _Triggers,
     at_stems: bool = False,
+    scan: str | None = None,
 ) -> _Rule:
-    return _Rule(kind, re.compile(pattern, flags), value, keyed, accept, triggers, at_stems=at_stems)
+    scanned = None if scan is None else re.compile(scan, re.IGNORECASE)
+    return _Rule(kind, re.compile(pattern, flags), value, keyed, accept, triggers, at_stems=at_stems, scan=scanned)
 
 
 def _vendor_rule(rule: VendorRule) -> _Rule:
@@ -649,6 +657,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         keyed=True,
         accept=_names_a_secret,
         triggers=(_KEY_WORD_TRIGGERS, ("</",)),
+        scan=r"<[^<>]*" + _STEM + r"[A-Za-z0-9_.-]*>[^<]+</",
     ),
     _rule(
         "secret",
@@ -658,6 +667,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         keyed=True,
         accept=_names_a_secret,
         triggers=(_KEY_WORD_TRIGGERS, ("--",)),
+        scan=r"--[A-Za-z0-9_-]*" + _STEM + _NAME_REST + r"[ \t]+",
     ),
     _rule(
         "secret",
@@ -671,6 +681,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         accept=_yaml_value_is_secret,
         triggers=(_KEY_WORD_TRIGGERS, (":",)),
         at_stems=True,
+        scan=_STEM + r"[A-Za-z0-9_-]*[ \t]*:[ \t]+[^\s\"'{\[|>&*!#%@`]",
     ),
     _rule(
         "secret",
@@ -681,6 +692,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         accept=_names_a_secret,
         triggers=(_KEY_WORD_TRIGGERS, (":", "=")),
         at_stems=True,
+        scan=_STEM + _NAME_REST + r"[ \t]*[:=]",
     ),
     _rule(  # a long random-looking run shortly after a secret word
         "secret",
@@ -692,6 +704,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         accept=_high_entropy,
         triggers=(_KEY_WORD_TRIGGERS,),
         at_stems=True,
+        scan=_STEM + r"[^\r\n]*(?:\r?\n[ \t]*)?[A-Za-z0-9+/_.-]{20}",
     ),
     _rule(  # a long hex run right after a secret word, on its line (further off it is a commit or digest)
         "secret",
@@ -703,6 +716,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         accept=_high_entropy_hex,
         triggers=(_KEY_WORD_TRIGGERS,),
         at_stems=True,
+        scan=_STEM + r"[^\r\n]*[0-9a-fA-F]{32}",
     ),
 )
 
@@ -764,6 +778,11 @@ _RULE_SCAN: Final[list[RuleScan]] = []
 _RULE_SCAN_LOCK: Final = threading.Lock()
 
 
+def _new_rule_scan() -> RuleScan:
+    """The Hyperscan pass: each rule's scan pattern (or its pattern), and the stems."""
+    return RuleScan([rule.scan or rule.pattern for rule in _BUILTIN_RULES], STEMS)
+
+
 def _rule_scan(text: str) -> RuleScan | None:
     """The rule scan for ``text``, or None for a text too long, or short while the scan is not compiled."""
     if len(text) > _SCAN_UP_TO or not SCAN_AVAILABLE:
@@ -773,13 +792,14 @@ def _rule_scan(text: str) -> RuleScan | None:
             return None
         with _RULE_SCAN_LOCK:
             if not _RULE_SCAN:
-                _RULE_SCAN.append(RuleScan([rule.pattern for rule in _BUILTIN_RULES]))
+                _RULE_SCAN.append(_new_rule_scan())
     return _RULE_SCAN[0]
 
 
 @functools.cache
-def _stem_scan() -> WordScan | None:
-    return WordScan(STEMS) if SCAN_AVAILABLE else None
+def _stem_scan() -> RuleScan:
+    """A Hyperscan pass for the stems alone (for the pieces a marker leaves)."""
+    return RuleScan([], STEMS)
 
 
 def _triggered(rule: _Rule, folded: str) -> bool:
@@ -805,12 +825,9 @@ def _subn_at_stems(rule: _Rule, text: str, memo: dict[str, list[int]]) -> tuple[
     """``rule.pattern.subn(rule.replace, text)`` for a rule whose every match starts at a stem (or, for a
     pattern anchored with ``^``, at the start of a line that holds one): the pattern is tried only there,
     instead of at every position. ``memo`` keeps each text's stem starts for the next such rule."""
-    scan = _stem_scan()
-    if scan is None:
-        return rule.pattern.subn(rule.replace, text)
     starts = memo.get(text)
-    if starts is None:
-        starts = memo[text] = scan.starts(text)
+    if starts is None:  # a piece left by a marker: only its stems are needed
+        starts = memo[text] = _stem_scan().scan(text)[1]
     if rule.pattern.pattern.startswith("^"):
         starts = _line_starts(text, starts)
     out: list[str] = []
@@ -907,8 +924,10 @@ class Redactor:
 
     def _redact_plain(self, text: str) -> str:
         scan = _rule_scan(text)
-        if scan is not None:  # one Hyperscan pass names the rules that may match
-            found = scan.matching(text)
+        stems = None  # without the scan, the keyword rules are tried everywhere
+        if scan is not None:  # one Hyperscan pass names the rules that may match, and finds the stems
+            found, starts = scan.scan(text)
+            stems = {text: starts}
             unchecked = scan.always if text.isascii() else scan.always + scan.unicode
             if unchecked:
                 folded = _fold(text)
@@ -919,7 +938,7 @@ class Redactor:
             chosen = [] if _ANY_TRIGGER.search(folded) is None else [r for r in _BUILTIN_RULES if _triggered(r, folded)]
         if not chosen and not self._custom:
             return text
-        return self._apply(text, [*chosen, *self._custom])
+        return self._apply(text, [*chosen, *self._custom], stems)
 
     def _redact_text_with_every_rule(self, text: str) -> str:
         """:meth:`redact_text` without the pre-filter: every rule runs (the reference for tests)."""
@@ -947,11 +966,12 @@ class Redactor:
             return None
 
     @staticmethod
-    def _apply(text: str, rules: Sequence[_Rule]) -> str:
-        """``text`` with ``rules`` applied in order, each to the text between the markers so far."""
+    def _apply(text: str, rules: Sequence[_Rule], stems: dict[str, list[int]] | None = None) -> str:
+        """``text`` with ``rules`` applied in order, each to the text between the markers so far. ``stems``
+        holds where stems start in the texts already scanned (it is filled for the pieces as they come);
+        without it, every rule is tried at every position."""
         if not rules:
             return text
-        stems: dict[str, list[int]] = {}  # where stems start in each piece, for the rules tried there
         pieces = _MARKER_SPLIT.split(text)  # even indexes are text, odd ones are markers
         for rule in rules:
             out: list[str] = []
@@ -959,7 +979,7 @@ class Redactor:
                 if index % 2 or not piece:
                     out.append(piece)
                     continue
-                if rule.at_stems:
+                if rule.at_stems and stems is not None:
                     new, count = _subn_at_stems(rule, piece, stems)
                 else:
                     new, count = rule.pattern.subn(rule.replace, piece)

@@ -2,12 +2,12 @@
 
 Contract:
 
-- :class:`RuleScan` tells which of a set of ``re`` patterns may match an ASCII text, in one pass. Each
+- :class:`RuleScan` tells which of a set of ``re`` patterns may match a text, in one pass. Each
   pattern is compiled in Hyperscan's prefilter mode, which matches a superset of what the pattern
   matches (lookarounds and bounded repeats are loosened), so a pattern left out cannot match: the
   answer holds every pattern that matches, and some that then do not. A pattern Hyperscan cannot
   compile at all is reported as ``always`` and left to the caller.
-- :class:`WordScan` gives where a set of words start in an ASCII text, ignoring case, in one pass.
+  The same pass gives where a set of words start in the text, ignoring case.
 - Hyperscan sees bytes and its classes are ASCII ones, so a text is scanned as its *shadow*: one
   byte per character (offsets stay character offsets), each character standing for what ``re``
   sees in it. ASCII stays itself, except the separators ``\\x1c``-``\\x1f`` that ``re`` counts as
@@ -38,7 +38,7 @@ except ImportError:  # no wheel for this platform (Windows on ARM, 32-bit Window
     hyperscan = None  # type: ignore[assignment]
 
 AVAILABLE: Final = hyperscan is not None
-__all__ = ["AVAILABLE", "RuleScan", "WordScan", "shadow"]
+__all__ = ["AVAILABLE", "RuleScan", "shadow"]
 
 _UNICODE_ESCAPE: Final = re.compile(r"(?<!\\)((?:\\\\)*)\\u([0-9a-fA-F]{4})")
 _BOUNDED: Final = re.compile(r"(?<!\\)\{(\d*),(\d+)\}")
@@ -70,7 +70,10 @@ codecs.register_error("omniclaude-redact-shadow", _shadow_error)
 
 def shadow(text: str) -> bytes:
     """The bytes Hyperscan scans for ``text``: one per character (see the module's contract)."""
-    return text.encode("ascii", "omniclaude-redact-shadow").translate(_SEPARATORS)
+    data = text.encode("ascii", "omniclaude-redact-shadow")
+    if b"\x1c" in data or b"\x1d" in data or b"\x1e" in data or b"\x1f" in data:
+        return data.translate(_SEPARATORS)
+    return data
 
 
 def _without_anchors(pattern: str) -> str:
@@ -128,11 +131,12 @@ def _compile(expressions: Sequence[bytes], ids: Sequence[int], flags: Sequence[i
 
 
 class RuleScan:
-    """Which of ``patterns`` (by index) may match a text; see the module's contract."""
+    """Which of ``patterns`` (by index) may match a text, and where ``words`` start in it; see the
+    module's contract."""
 
-    __slots__ = ("_database", "_lock", "_scratch", "always", "unicode")
+    __slots__ = ("_database", "_lengths", "_lock", "_scratch", "always", "unicode")
 
-    def __init__(self, patterns: Sequence[re.Pattern[str]]) -> None:
+    def __init__(self, patterns: Sequence[re.Pattern[str]], words: Iterable[str] = ()) -> None:
         expressions = [_loosened(pattern.pattern) for pattern in patterns]
         entries = [
             (expression.encode(), index, _flags(pattern, expression))
@@ -140,7 +144,8 @@ class RuleScan:
         ]
         always: list[int] = []
         try:
-            self._database = _compile(*zip(*entries, strict=True)) if entries else None
+            if entries:
+                _compile(*zip(*entries, strict=True))
         except hyperscan.error:  # find the patterns Hyperscan cannot take, and leave them out
             kept = []
             for entry in entries:
@@ -149,52 +154,35 @@ class RuleScan:
                     kept.append(entry)
                 except hyperscan.error:
                     always.append(entry[1])
-            self._database = _compile(*zip(*kept, strict=True)) if kept else None
+            entries = kept
+        unique = sorted(set(words))
+        self._lengths = {len(patterns) + index: len(word) for index, word in enumerate(unique)}
+        entries += [
+            (re.escape(word).encode(), len(patterns) + i, hyperscan.HS_FLAG_CASELESS) for i, word in enumerate(unique)
+        ]
+        self._database = _compile(*zip(*entries, strict=True)) if entries else None
         self.always: tuple[int, ...] = tuple(always)
         self.unicode = tuple(index for index, expression in enumerate(expressions) if not expression.isascii())
         self._scratch = hyperscan.Scratch(self._database) if self._database is not None else None
         self._lock = threading.Lock()
 
-    def matching(self, text: str) -> set[int]:
-        """The indexes of the compiled patterns whose prefilter matches ``text``'s shadow (``always`` aside,
-        and ``unicode`` too when ``text`` is not ASCII)."""
+    def scan(self, text: str) -> tuple[set[int], list[int]]:
+        """The indexes of the patterns whose prefilter matches ``text``'s shadow (``always`` aside, and
+        ``unicode`` too when ``text`` is not ASCII), and the sorted offsets at which a word starts in it,
+        as ``re`` ignoring case finds them."""
         found: set[int] = set()
+        starts: set[int] = set()
         if self._database is None or not text:
-            return found
-
-        def on_match(index: int, start: int, end: int, flags: int, context: object) -> None:
-            found.add(index)
-
-        with self._lock:
-            self._database.scan(shadow(text), match_event_handler=on_match, scratch=self._scratch)
-        return found
-
-
-class WordScan:
-    """Where ``words`` start in an ASCII text, ignoring case; see the module's contract."""
-
-    __slots__ = ("_database", "_lengths", "_lock", "_scratch")
-
-    def __init__(self, words: Iterable[str]) -> None:
-        unique = sorted(set(words))
-        self._lengths = tuple(len(word) for word in unique)
-        self._database = _compile(
-            [re.escape(word).encode() for word in unique],
-            range(len(unique)),
-            [hyperscan.HS_FLAG_CASELESS] * len(unique),
-        )
-        self._scratch = hyperscan.Scratch(self._database)
-        self._lock = threading.Lock()
-
-    def starts(self, text: str) -> list[int]:
-        """The sorted offsets at which one of the (ASCII) words starts in ``text``, as ``re`` ignoring
-        case finds them."""
-        found: set[int] = set()
+            return found, []
         lengths = self._lengths
 
         def on_match(index: int, start: int, end: int, flags: int, context: object) -> None:
-            found.add(end - lengths[index])
+            length = lengths.get(index)
+            if length is None:
+                found.add(index)
+            else:
+                starts.add(end - length)
 
         with self._lock:
             self._database.scan(shadow(text), match_event_handler=on_match, scratch=self._scratch)
-        return sorted(found)
+        return found, sorted(starts)

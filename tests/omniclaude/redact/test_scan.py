@@ -6,7 +6,7 @@ import re
 
 import pytest
 from omniclaude.redact import _engine as engine
-from omniclaude.redact._scan import RuleScan, WordScan, shadow
+from omniclaude.redact._scan import RuleScan, shadow
 from omniclaude.redact.keywords import STEMS
 
 from tests.omniclaude.redact.test_engine import CORPUS, _EveryRule
@@ -19,14 +19,14 @@ SCAN_CORPUS = CORPUS + [text.replace(" ", odd).replace("=", odd + "=") for odd i
 
 @pytest.fixture(scope="module")
 def scan() -> RuleScan:
-    return RuleScan([rule.pattern for rule in engine._BUILTIN_RULES])
+    return engine._new_rule_scan()
 
 
 def test_every_rule_that_matches_a_text_is_named_by_the_scan(scan: RuleScan) -> None:
     assert scan.always == ()  # every built-in pattern compiles
     missed = []
     for text in SCAN_CORPUS:
-        named = set(scan.matching(text))
+        named = set(scan.scan(text)[0])
         if not text.isascii():
             named.update(scan.unicode)
         for index, rule in enumerate(engine._BUILTIN_RULES):
@@ -42,23 +42,23 @@ def test_the_shadow_keeps_offsets_and_what_re_sees() -> None:
 
 
 def test_the_scan_names_no_rule_for_plain_code(scan: RuleScan) -> None:
-    assert scan.matching("") == set()
-    assert scan.matching("def total(values: list[int]) -> int:\n    return sum(values)\n") == set()
-    assert scan.matching("password = 'hunter2'") == {129}
+    assert scan.scan("") == (set(), [])
+    assert scan.scan("def total(values: list[int]) -> int:\n    return sum(values)\n")[0] == set()
+    assert scan.scan("password = 'hunter2'")[0] == {129}
 
 
 def test_a_pattern_hyperscan_cannot_take_is_reported_as_always() -> None:
     scan = RuleScan([re.compile(r"\N{DIGIT ONE}x"), re.compile("^secret$"), re.compile(r"x{,2}y")])
     assert scan.always == (0,)
-    assert scan.matching("a secret, y") == {1, 2}  # anchors dropped; x{,2}y is x{0,2}y, as in `re`
-    assert scan.matching("1x") == set()
+    assert scan.scan("a secret, y")[0] == {1, 2}  # anchors dropped; x{,2}y is x{0,2}y, as in `re`
+    assert scan.scan("1x")[0] == set()
 
 
 def test_word_starts_are_where_re_finds_the_words_ignoring_case() -> None:
-    words = WordScan(STEMS)
+    words = RuleScan([], STEMS)
     for text in [*ASCII_CORPUS[:500], "PASSWORD passpass Token\nkey", "pa\u017f\u017fword \u00e9token", ""]:
         found = {m.start() for stem in STEMS for m in re.finditer(f"(?={re.escape(stem)})", text, re.I)}
-        assert found <= set(words.starts(text)), text
+        assert found <= set(words.scan(text)[1]), text
 
 
 @pytest.mark.parametrize("way", ["literals", "scan", "no hyperscan"])
@@ -68,11 +68,13 @@ def test_every_way_to_pick_rules_matches_every_rule(way: str, scan: RuleScan, mo
     monkeypatch.setattr(engine, "_RULE_SCAN", [scan] if way == "scan" else [])
     monkeypatch.setattr(engine, "_SCAN_FROM", 0 if way == "scan" else 10**9)
     monkeypatch.setattr(engine, "SCAN_AVAILABLE", way != "no hyperscan")
-    engine._stem_scan.cache_clear()
-    try:
-        fast, reference = engine.Redactor(), _EveryRule()
-        assert [text for text in CORPUS if fast.redact_text(text) != reference.redact_text(text)] == []
-        if way == "no hyperscan":
-            assert engine._stem_scan() is None and engine._rule_scan("x" * 1000) is None
-    finally:
-        engine._stem_scan.cache_clear()
+    fast, reference = engine.Redactor(), _EveryRule()
+    assert [text for text in CORPUS if fast.redact_text(text) != reference.redact_text(text)] == []
+    if way == "no hyperscan":
+        assert engine._rule_scan("x" * 1000) is None
+
+
+def test_the_scan_finds_the_stems_of_each_piece_between_markers(scan: RuleScan) -> None:
+    # A rule that left a marker splits the text: the stems of the pieces are found anew.
+    text = "ghp_" + "a1" * 18 + " token=abcdef1234567890 and session_key: 'x9f8e7d6c5b4a39281'"
+    assert engine.Redactor().redact_text(text) == _EveryRule().redact_text(text)
