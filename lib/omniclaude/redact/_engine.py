@@ -972,7 +972,7 @@ class Redactor:
         without it, every rule is tried at every position."""
         if not rules:
             return text
-        pieces = _MARKER_SPLIT.split(text)  # even indexes are text, odd ones are markers
+        pieces = _MARKER_SPLIT.split(text) if "[REDACTED:" in text else [text]  # even: text, odd: markers
         for rule in rules:
             out: list[str] = []
             for index, piece in enumerate(pieces):
