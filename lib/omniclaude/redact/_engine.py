@@ -890,6 +890,8 @@ def _pair_kind(mapping: dict[Any, Any]) -> str | None:
 # The walk recurses this deep at most, then goes on with a stack of its own.
 _MAX_RECURSION: Final = 50
 _Memo = dict[tuple[int, "str | None"], object]
+# The short text values a walk left in place, to be redacted together: (container, slot, text).
+_Short = list[tuple[Any, Any, str]]
 
 
 class Redactor:
@@ -1008,11 +1010,34 @@ class Redactor:
         """
         if isinstance(value, str):
             return self.redact_text(value)
-        return self._copy(value, None, {}, 0)
+        short: _Short = []
+        copy = self._copy(value, None, {}, short, 0)
+        self._redact_short(short)
+        return copy
 
-    def _copy(self, item: object, kind: str | None, memo: _Memo, depth: int) -> object:
+    def _redact_short(self, short: _Short) -> None:
+        """Redacts the short text values a walk left in place. Once the Hyperscan pass is compiled, one
+        scan of all of them joined tells whether any rule may match any of them (each is a part of the
+        joined text, and the scan patterns have no anchors); most often none may, and none is looked at."""
+        if not short:
+            return
+        scan = _RULE_SCAN[0] if _RULE_SCAN and not self._custom else None
+        if scan is not None:
+            joined = "\n\n".join(text for _container, _slot, text in short)
+            if len(joined) <= _SCAN_UP_TO:
+                found, _starts = scan.scan(joined)
+                unchecked = scan.always if joined.isascii() else scan.always + scan.unicode
+                if not found and not (
+                    unchecked and any(_triggered(_BUILTIN_RULES[i], _fold(joined)) for i in unchecked)
+                ):
+                    return
+        for container, slot, text in short:
+            container[slot] = self.redact_text(text)
+
+    def _copy(self, item: object, kind: str | None, memo: _Memo, short: _Short, depth: int) -> object:
         """The copy of ``item``, recursing while ``depth`` is below _MAX_RECURSION. Dict keys and
-        secret values are redacted as secrets, other strings as text."""
+        secret values are redacted as secrets, other strings as text: at once when long or JSON,
+        else later, together (``short`` lists them with their places)."""
         if isinstance(item, str):
             if kind is not None:
                 return self._redact_string(item, kind)
@@ -1044,12 +1069,15 @@ class Redactor:
                     if new_key in mapping:  # a redacted key met again: the first value stays
                         continue
                 if isinstance(element, str):
-                    if element_kind is None:
+                    if element_kind is None and len(element) < _SCAN_FROM and not _looks_like_json(element):
+                        mapping[new_key] = element
+                        short.append((mapping, new_key, element))
+                    elif element_kind is None:
                         mapping[new_key] = self.redact_text(element)
                     else:
                         mapping[new_key] = self._redact_string(element, element_kind)
                 elif isinstance(element, (dict, list, tuple)):
-                    mapping[new_key] = self._copy(element, element_kind, memo, depth)
+                    mapping[new_key] = self._copy(element, element_kind, memo, short, depth)
                 else:
                     mapping[new_key] = element
             return mapping
@@ -1061,12 +1089,15 @@ class Redactor:
             if index == 1 and pair_kind is not None and isinstance(element, str):
                 copy[index] = self._redact_string(element, pair_kind)
             elif isinstance(element, str):
-                if kind is None:
+                if kind is None and len(element) < _SCAN_FROM and not _looks_like_json(element):
+                    copy[index] = element
+                    short.append((copy, index, element))
+                elif kind is None:
                     copy[index] = self.redact_text(element)
                 else:
                     copy[index] = self._redact_string(element, kind)
             elif isinstance(element, (dict, list, tuple)):
-                copy[index] = self._copy(element, kind, memo, depth)
+                copy[index] = self._copy(element, kind, memo, short, depth)
             else:
                 copy[index] = element
         return copy

@@ -9,7 +9,7 @@ from omniclaude.redact import _engine as engine
 from omniclaude.redact._scan import RuleScan, shadow
 from omniclaude.redact.keywords import STEMS
 
-from tests.omniclaude.redact.test_engine import CORPUS, _EveryRule
+from tests.omniclaude.redact.test_engine import CORPUS, _events_with_secrets, _EveryRule
 
 ASCII_CORPUS = [text for text in CORPUS if text.isascii()]
 # What `re` counts as space, digit or word character beyond ASCII's, and lone surrogates.
@@ -78,3 +78,17 @@ def test_the_scan_finds_the_stems_of_each_piece_between_markers(scan: RuleScan) 
     # A rule that left a marker splits the text: the stems of the pieces are found anew.
     text = "ghp_" + "a1" * 18 + " token=abcdef1234567890 and session_key: 'x9f8e7d6c5b4a39281'"
     assert engine.Redactor().redact_text(text) == _EveryRule().redact_text(text)
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_the_walk_matches_the_reference_with_and_without_the_scan(
+    compiled: bool, scan: RuleScan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With the scan compiled, an event's short texts are scanned joined, and looked at one by one only
+    # when some rule may match one of them.
+    monkeypatch.setattr(engine, "_RULE_SCAN", [scan] if compiled else [])
+    clean = {"cwd": "/home/dev/app", "tool_input": {"command": "git status"}, "list": ["a", "b c"]}
+    values = [*_events_with_secrets(), clean, {"texts": CORPUS[:300]}, [{"t": text} for text in CORPUS[300:900]]]
+    fast, reference = engine.Redactor(), _EveryRule()
+    for value in values:
+        assert repr(fast.redact(value)) == repr(reference.reference(value))
