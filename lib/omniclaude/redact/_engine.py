@@ -761,6 +761,9 @@ _ANY_TRIGGER: Final = re.compile(
 )
 
 
+_JSON_OPENERS: Final = frozenset("{[")
+
+
 def _looks_like_json(text: str) -> bool:
     """True when ``text`` may be a JSON object or array: ``{...}`` or ``[...]``, outer spaces aside."""
     head, tail = text[:1], text[-1:]
@@ -1069,7 +1072,7 @@ class Redactor:
                     if new_key in mapping:  # a redacted key met again: the first value stays
                         continue
                 if isinstance(element, str):
-                    if element_kind is None and len(element) < _SCAN_FROM and not _looks_like_json(element):
+                    if element_kind is None and len(element) < _SCAN_FROM and element[:1] not in _JSON_OPENERS:
                         mapping[new_key] = element
                         short.append((mapping, new_key, element))
                     elif element_kind is None:
@@ -1089,7 +1092,7 @@ class Redactor:
             if index == 1 and pair_kind is not None and isinstance(element, str):
                 copy[index] = self._redact_string(element, pair_kind)
             elif isinstance(element, str):
-                if kind is None and len(element) < _SCAN_FROM and not _looks_like_json(element):
+                if kind is None and len(element) < _SCAN_FROM and element[:1] not in _JSON_OPENERS:
                     copy[index] = element
                     short.append((copy, index, element))
                 elif kind is None:
