@@ -805,6 +805,17 @@ def _stem_scan() -> RuleScan:
     return RuleScan([], STEMS)
 
 
+def _scanned(scan: RuleScan, text: str) -> tuple[set[int], list[int]]:
+    """The built-in rules that may match ``text`` (those the scan cannot judge, by their trigger literals)
+    and where its stems start."""
+    found, starts = scan.scan(text)
+    unchecked = scan.always if text.isascii() else scan.always + scan.unicode
+    if unchecked:
+        folded = _fold(text)
+        found.update(index for index in unchecked if _triggered(_BUILTIN_RULES[index], folded))
+    return found, starts
+
+
 def _triggered(rule: _Rule, folded: str) -> bool:
     """True when ``folded`` holds a literal of each of the rule's trigger clauses."""
     return all(any(literal in folded for literal in clause) for clause in rule.triggers or ())
@@ -931,12 +942,8 @@ class Redactor:
         scan = _rule_scan(text)
         stems = None  # without the scan, the keyword rules are tried everywhere
         if scan is not None:  # one Hyperscan pass names the rules that may match, and finds the stems
-            found, starts = scan.scan(text)
+            found, starts = _scanned(scan, text)
             stems = {text: starts}
-            unchecked = scan.always if text.isascii() else scan.always + scan.unicode
-            if unchecked:
-                folded = _fold(text)
-                found.update(index for index in unchecked if _triggered(_BUILTIN_RULES[index], folded))
             chosen = [_BUILTIN_RULES[index] for index in sorted(found)]
         else:  # the rules whose trigger literals the folded text holds
             folded = _fold(text)
@@ -1027,13 +1034,8 @@ class Redactor:
         scan = _RULE_SCAN[0] if _RULE_SCAN and not self._custom else None
         if scan is not None:
             joined = "\n\n".join(text for _container, _slot, text in short)
-            if len(joined) <= _SCAN_UP_TO:
-                found, _starts = scan.scan(joined)
-                unchecked = scan.always if joined.isascii() else scan.always + scan.unicode
-                if not found and not (
-                    unchecked and any(_triggered(_BUILTIN_RULES[i], _fold(joined)) for i in unchecked)
-                ):
-                    return
+            if len(joined) <= _SCAN_UP_TO and not _scanned(scan, joined)[0]:
+                return
         for container, slot, text in short:
             container[slot] = self.redact_text(text)
 

@@ -124,9 +124,16 @@ def _flags(pattern: re.Pattern[str], expression: str) -> int:
     return flags
 
 
-def _compile(expressions: Sequence[bytes], ids: Sequence[int], flags: Sequence[int]) -> Any:
+_Entry = tuple[bytes, int, int]  # expression, id, flags
+
+
+def _compile(entries: Sequence[_Entry]) -> Any:
+    """A block-mode database of ``entries``, or None when there are none."""
+    if not entries:
+        return None
+    expressions, ids, flags = (list(column) for column in zip(*entries, strict=True))
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    database.compile(expressions=list(expressions), ids=list(ids), elements=len(expressions), flags=list(flags))
+    database.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
     return database
 
 
@@ -138,29 +145,27 @@ class RuleScan:
 
     def __init__(self, patterns: Sequence[re.Pattern[str]], words: Iterable[str] = ()) -> None:
         expressions = [_loosened(pattern.pattern) for pattern in patterns]
-        entries = [
+        entries: list[_Entry] = [
             (expression.encode(), index, _flags(pattern, expression))
             for index, (pattern, expression) in enumerate(zip(patterns, expressions, strict=True))
         ]
+        unique = sorted(set(words))
+        self._lengths = {len(patterns) + index: len(word) for index, word in enumerate(unique)}
+        word_entries: list[_Entry] = [
+            (re.escape(word).encode(), len(patterns) + i, hyperscan.HS_FLAG_CASELESS) for i, word in enumerate(unique)
+        ]
         always: list[int] = []
         try:
-            if entries:
-                _compile(*zip(*entries, strict=True))
+            self._database = _compile(entries + word_entries)
         except hyperscan.error:  # find the patterns Hyperscan cannot take, and leave them out
             kept = []
             for entry in entries:
                 try:
-                    _compile([entry[0]], [entry[1]], [entry[2]])
+                    _compile([entry])
                     kept.append(entry)
                 except hyperscan.error:
                     always.append(entry[1])
-            entries = kept
-        unique = sorted(set(words))
-        self._lengths = {len(patterns) + index: len(word) for index, word in enumerate(unique)}
-        entries += [
-            (re.escape(word).encode(), len(patterns) + i, hyperscan.HS_FLAG_CASELESS) for i, word in enumerate(unique)
-        ]
-        self._database = _compile(*zip(*entries, strict=True)) if entries else None
+            self._database = _compile(kept + word_entries)
         self.always: tuple[int, ...] = tuple(always)
         self.unicode = tuple(index for index, expression in enumerate(expressions) if not expression.isascii())
         self._scratch = hyperscan.Scratch(self._database) if self._database is not None else None
