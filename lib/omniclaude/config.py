@@ -109,6 +109,9 @@ class Settings:
     spool_max_bytes: int = setting(512 * 1024 * 1024, "Spool cap in bytes; when full, the oldest events are dropped.")
     event_max_bytes: int = setting(256 * 1024, "Largest event in bytes; longer strings are truncated to fit.")
     forwarder_idle_seconds: float = setting(30.0, "The forwarder exits after this long with nothing to send.")
+    forwarder_workers: int = setting(
+        1, "Processes that prepare large batches beside the forwarder (0: it prepares everything itself)."
+    )
     database_url: str | None = setting(
         None, "PostgreSQL URL for `omniclaude db` and doctor (kept in secrets.env).", secret=True, option="URL"
     )
@@ -208,6 +211,8 @@ def _validate(settings: Settings) -> None:
             raise SettingsError(f"{env_name(name)} must be positive")
     if settings.forwarder_idle_seconds < 0:
         raise SettingsError(f"{env_name('forwarder_idle_seconds')} must not be negative")
+    if settings.forwarder_workers < 0:
+        raise SettingsError(f"{env_name('forwarder_workers')} must not be negative")
 
 
 def config_paths(environ: Mapping[str, str]) -> tuple[str, str]:

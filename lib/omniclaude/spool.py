@@ -267,12 +267,16 @@ class Position:
 
 
 class Batch:
-    """Events read from the spool: parsed envelopes in spool order, and where reading stopped."""
+    """Events read from the spool: parsed envelopes in spool order, the spool line each was parsed from
+    (`lines[i]` gives `events[i]`), and where reading stopped."""
 
-    __slots__ = ("end", "events", "skipped")
+    __slots__ = ("end", "events", "lines", "skipped")
 
-    def __init__(self, events: list[dict[str, object]], end: Position, skipped: int) -> None:
+    def __init__(
+        self, events: list[dict[str, object]], end: Position, skipped: int, lines: list[bytes] | None = None
+    ) -> None:
         self.events = events
+        self.lines = lines if lines is not None else []
         self.end = end
         self.skipped = skipped
 
@@ -390,6 +394,7 @@ class SpoolReader:
 
     def _parse(self, seq: int, data: bytes, max_events: int) -> Batch:
         events: list[dict[str, object]] = []
+        lines: list[bytes] = []
         skipped = 0
         offset = self.cursor.offset
         errors = os.path.join(self.directory, "errors.log")
@@ -404,6 +409,7 @@ class SpoolReader:
             problem = _event_or_problem(raw)
             if isinstance(problem, dict):
                 events.append(problem)
+                lines.append(raw)
                 continue
             where = offset + start - len(raw) - 1
             if (seq, where) < self._noted:
@@ -413,7 +419,7 @@ class SpoolReader:
             self._quarantine(raw)
         end = Position(seq, offset + min(start, len(data)))
         self._noted = max(self._noted, (end.seq, end.offset))
-        return Batch(events, end, skipped)
+        return Batch(events, end, skipped, lines)
 
     def _quarantine(self, raw: bytes) -> None:
         """Keeps an unreadable line in quarantine.jsonl, best effort (errors.log has counted it already)."""

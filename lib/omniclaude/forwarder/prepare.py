@@ -29,6 +29,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple, Protocol
 
 from omniclaude import _fastjson, prompt_hash, topics
@@ -216,6 +217,20 @@ def prepare(envelope: dict[str, Any], settings: Settings, redactor: Redacting) -
         headers=headers,
         event_id=str(envelope.get("event_id")),
     )
+
+
+def prepare_each(
+    envelopes: Sequence[dict[str, Any]], settings: Settings, redactor: Redacting
+) -> list[OutgoingRecord | str]:
+    """`prepare` for each envelope, in order; an envelope that cannot be prepared gives the reason
+    (`"<ExceptionType>: <message>"`) instead of a record. Never raises for a bad envelope."""
+    results: list[OutgoingRecord | str] = []
+    for envelope in envelopes:
+        try:
+            results.append(prepare(envelope, settings, redactor))
+        except Exception as exc:
+            results.append(f"{type(exc).__name__}: {exc}")
+    return results
 
 
 def dead_letter(

@@ -1,8 +1,10 @@
 """The drain loop: spool -> prepare -> Kafka -> commit, one batch at a time, for one or more spools.
 
 Per spool (a `Channel`): hold `<spool>/forwarder.lock` for the whole run, read a batch after the cursor,
-prepare every event (redaction, capture mode, topic), deliver the batch and wait for the broker, and
-only then commit the cursor past it. Commit is always last: a crash or a kill re-sends at most the
+prepare every event (redaction, capture mode, topic) while delivering the batch, wait for the broker, and
+only then commit the cursor past it. A batch of `POOL_FROM_EVENTS` or more is prepared in worker
+processes (`PreparePool`, `forwarder_workers` of them), chunk by chunk, while this process sends the
+chunks already prepared. Commit is always last: a crash or a kill re-sends at most the
 uncommitted batch (at-least-once; the consumer deduplicates by event_id). A failed batch is not
 committed: the channel backs off (capped exponential with jitter) and reads the same events again, so
 a session's events leave in spool order.
@@ -25,7 +27,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,12 +36,13 @@ from omniclaude.backoff import Backoff
 from omniclaude.config import Settings
 from omniclaude.forwarder.errors import DeliveryAbandoned, DeliveryError, ForwarderConfigError
 from omniclaude.forwarder.lock import SpoolLock
-from omniclaude.forwarder.prepare import OutgoingRecord, Redacting, dead_letter, prepare
+from omniclaude.forwarder.pool import POOL_FROM_EVENTS, PreparePool
+from omniclaude.forwarder.prepare import OutgoingRecord, Redacting, dead_letter, prepare_each
 from omniclaude.forwarder.sink import KafkaSink, Sink
 from omniclaude.forwarder.state import StateFile
 from omniclaude.kafka import KafkaConfigError
 from omniclaude.paths import ensure_dir
-from omniclaude.spool import Spool, SpoolReader
+from omniclaude.spool import Batch, Spool, SpoolReader
 from omniclaude.usage.collect import UsageCollector
 
 log = logging.getLogger("omniclaude.forwarder")
@@ -143,11 +146,16 @@ class Forwarder:
         batch_events: int = BATCH_EVENTS,
         batch_bytes: int = BATCH_BYTES,
         on_delivered: Callable[[int], None] | None = None,
+        pool_from: int = POOL_FROM_EVENTS,
     ) -> None:
         self.settings = settings
         self._stop = threading.Event()
         self.sink: Sink = sink if sink is not None else KafkaSink(settings, should_stop=self._stop.is_set)
         self._redactor = redactor
+        # Workers build their own redactor, so a redactor given by the caller keeps preparing here.
+        self._pooled = redactor is None and settings.forwarder_workers > 0
+        self._pool: PreparePool | None = None
+        self._pool_from = pool_from
         self._clock = clock
         self._sleep = sleep if sleep is not None else self._stop.wait
         self._batch_events = batch_events
@@ -192,39 +200,55 @@ class Forwarder:
         self.last_error = message
         channel.state.error(message)
 
-    def _prepare_all(self, events: list[dict[str, Any]]) -> list[OutgoingRecord]:
-        """Prepares a batch; an event that cannot be prepared becomes a dead-letter record, unless
-        more than `PREPARE_FAILURE_LIMIT` do (then DeliveryError: the batch is retried, not drained)."""
+    def _records(self, batch: Batch) -> Iterator[OutgoingRecord]:
+        """Returns the batch's records, prepared as they are taken (see `_prepared`).
+
+        Raises ForwarderConfigError at once when an extra redaction pattern is invalid.
+        """
         redactor = self.redactor()
         if self.settings.capture_mode == "hash" and not self.settings.prompt_hash_key:
             try:
                 self.settings.prompt_hash_key = prompt_hash.ensure_key(self.settings)
             except OSError as exc:  # prompts are then dropped, as in `off` (see prepare)
                 log.warning("cannot make the prompt hash key: %s", exc)
-        records = []
-        failures = 0
-        for event in events:
-            try:
-                records.append(prepare(event, self.settings, redactor))
+        events = batch.events
+        if len(events) >= self._pool_from and self._pool is None and self._pooled:
+            self._pool = PreparePool(self.settings, self.settings.forwarder_workers, self._inline)
+        if len(events) >= self._pool_from and self._pool is not None:
+            results: Iterable[OutgoingRecord | str] = self._pool.results(events, batch.lines)
+        else:
+            results = prepare_each(events, self.settings, redactor)
+        return self._prepared(events, results)
+
+    def _inline(self, events: Sequence[dict[str, Any]]) -> list[OutgoingRecord | str]:
+        return prepare_each(events, self.settings, self.redactor())
+
+    def _prepared(
+        self, events: list[dict[str, Any]], results: Iterable[OutgoingRecord | str]
+    ) -> Iterator[OutgoingRecord]:
+        """Yields a record per event. An event that could not be prepared becomes a dead-letter record,
+        yielded after the others, unless more than `PREPARE_FAILURE_LIMIT` do: then DeliveryError, and
+        the batch is retried, not drained (no dead-letter record of it has been yielded)."""
+        failures: list[OutgoingRecord] = []
+        for event, result in zip(events, results, strict=True):
+            if isinstance(result, OutgoingRecord):
+                yield result
                 continue
-            except Exception as exc:
-                failures += 1
-                error = f"{type(exc).__name__}: {exc}"
-            if failures > PREPARE_FAILURE_LIMIT:
-                raise DeliveryError(f"{failures} events of a batch could not be prepared, the last: {error}")
+            if len(failures) >= PREPARE_FAILURE_LIMIT:
+                raise DeliveryError(f"{len(failures) + 1} events of a batch could not be prepared, the last: {result}")
             event_id = str(event.get("event_id"))
-            log.warning("cannot prepare event %s (%s); sending a dead-letter record", event_id, error)
-            records.append(
+            log.warning("cannot prepare event %s (%s); sending a dead-letter record", event_id, result)
+            failures.append(
                 dead_letter(
                     event_id,
                     event.get("event_type"),
                     key=None,
                     reason=PREPARE_FAILED,
-                    error=error,
+                    error=result,
                     prefix=self.settings.topic_prefix,
                 )
             )
-        return records
+        yield from failures
 
     def step(self, channel: Channel) -> str:
         """Moves one batch of a channel; returns "delivered", "empty", "failed" or "abandoned"."""
@@ -247,24 +271,24 @@ class Forwarder:
                 reader.commit(batch.end)
             return "empty"
         try:
-            records = self._prepare_all(batch.events)
-            self.sink.deliver(records)
+            self.sink.deliver(self._records(batch))
         except DeliveryAbandoned:
             return "abandoned"
         except (DeliveryError, ForwarderConfigError, KafkaConfigError) as exc:
             self._error(channel, str(exc))
             log.warning("%s; %d event(s) stay in the spool", exc, len(batch.events))
             return "failed"
+        count = len(batch.events)
         try:
             reader.commit(batch.end)
         except OSError as exc:
-            self._error(channel, f"delivered {len(records)} event(s) but cannot record it in the spool cursor: {exc}")
+            self._error(channel, f"delivered {count} event(s) but cannot record it in the spool cursor: {exc}")
             log.error("%s", self.last_error)
             return "failed"
-        self.delivered += len(records)
-        channel.state.delivered(len(records))
+        self.delivered += count
+        channel.state.delivered(count)
         if self.on_delivered is not None:
-            self.on_delivered(len(records))
+            self.on_delivered(count)
         return "delivered"
 
     # -- the loop ----------------------------------------------------------------------------------
@@ -399,6 +423,8 @@ class Forwarder:
         return max(0.0, min([poll, *waits])) if len(waits) < len(active) else max(0.0, min(waits))
 
     def _finish(self, active: list[Channel], reason: str) -> None:
+        if self._pool is not None:
+            self._pool.close()
         self.sink.close(CLOSE_TIMEOUT_SECONDS)
         for channel in active:
             if channel.lock.held:

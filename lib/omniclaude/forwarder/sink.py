@@ -10,9 +10,10 @@ a stop request abandons the batch promptly.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from omniclaude.config import Settings
@@ -38,8 +39,9 @@ _RECORD_ERRORS = (
 class Sink(Protocol):
     """Delivers batches of records; the drain loop's only view of Kafka."""
 
-    def deliver(self, records: Sequence[OutgoingRecord]) -> None:
-        """Returns once every record is acknowledged; raises DeliveryError otherwise."""
+    def deliver(self, records: Iterable[OutgoingRecord]) -> None:
+        """Returns once every record is acknowledged; raises DeliveryError otherwise. `records` may be a
+        generator that prepares them as they are taken; whatever it raises is raised."""
         ...
 
     def close(self, timeout: float) -> None:
@@ -83,15 +85,17 @@ class KafkaSink:
             self._producer = self._producer_factory(self.settings)
         return self._producer
 
-    def deliver(self, records: Sequence[OutgoingRecord]) -> None:
+    def deliver(self, records: Iterable[OutgoingRecord]) -> None:
         """Sends every record and waits for the broker (see the module docstring)."""
         from kafka.errors import KafkaError
 
-        if not records:
+        taken = iter(records)
+        first = next(taken, None)
+        if first is None:
             return
         try:
             producer = self._ready_producer()
-            sent, rejected = self._send(producer, records)
+            sent, rejected = self._send(producer, itertools.chain((first,), taken))
             self._flush(producer)
         except DeliveryError:
             self._drop_producer()
@@ -112,7 +116,7 @@ class KafkaSink:
             self._dead_letter(rejected)
 
     def _send(
-        self, producer: Any, records: Sequence[OutgoingRecord]
+        self, producer: Any, records: Iterable[OutgoingRecord]
     ) -> tuple[list[tuple[OutgoingRecord, Any]], list[tuple[OutgoingRecord, BaseException]]]:
         from kafka.errors import KafkaError
 

@@ -1026,15 +1026,16 @@ class Redactor:
         return copy
 
     def _redact_short(self, short: _Short) -> None:
-        """Redacts the short text values a walk left in place. Once the Hyperscan pass is compiled, one
-        scan of all of them joined tells whether any rule may match any of them (each is a part of the
-        joined text, and the scan patterns have no anchors); most often none may, and none is looked at."""
+        """Redacts the short text values a walk left in place. One Hyperscan pass over all of them joined
+        (compiled on the first join of `_SCAN_FROM` characters or more) tells whether any rule may match
+        any of them (each is a part of the joined text, and the scan patterns have no anchors); most often
+        none may, and none is looked at."""
         if not short:
             return
-        scan = _RULE_SCAN[0] if _RULE_SCAN and not self._custom else None
-        if scan is not None:
+        if not self._custom:
             joined = "\n\n".join(text for _container, _slot, text in short)
-            if len(joined) <= _SCAN_UP_TO and not _scanned(scan, joined)[0]:
+            scan = _rule_scan(joined)
+            if scan is not None and not _scanned(scan, joined)[0]:
                 return
         for container, slot, text in short:
             container[slot] = self.redact_text(text)

@@ -1,0 +1,124 @@
+"""Preparing a large batch in helper processes, so that preparing one chunk overlaps sending the last.
+
+The drain loop spends its CPU on two things of similar cost: preparing records (redaction above all,
+see `prepare`) and kafka-python's `send`. Both hold the GIL, so threads would not help; a worker
+process does. `PreparePool.results(events)` yields what `prepare_each` gives for every event, in
+order, while the worker(s) prepare the chunks after it. A worker is sent the spool lines, which it
+parses again: cheaper than sending the parsed events.
+
+- Workers are started with `spawn` (safe beside kafka-python's sender thread, and the only method on
+  Windows) on the first batch that uses them; starting costs about half a second (imports and the
+  redaction database), so `Forwarder` uses the pool only for batches of `POOL_FROM_EVENTS` or more.
+  A forwarder that moves a few events at a time never starts a worker.
+- Each worker builds its own `CachingRedactor` from `settings.extra_redact_patterns` and prepares with
+  the same settings as the forwarder (capture mode, prompt hash key, topic prefix).
+- A worker that cannot start or dies (killed, out of memory) breaks the pool: `results` logs it once,
+  prepares the rest of the batch in this process, and the pool stays closed. The output is the same
+  either way; only the speed differs.
+- `close()` stops the workers; a worker whose forwarder ends any other way (killed, too) notices and exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from omniclaude import _fastjson
+from omniclaude.config import Settings
+from omniclaude.forwarder.prepare import OutgoingRecord, Redacting, prepare_each
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+log = logging.getLogger("omniclaude.forwarder")
+
+CHUNK_EVENTS = 250
+POOL_FROM_EVENTS = 1000
+
+# In a worker process: its settings and redactor, set by `_start_worker`.
+_WORKER: list[tuple[Settings, Redacting]] = []
+
+
+def _start_worker(settings: Settings) -> None:
+    """Runs once in each worker process: builds its redactor, and ends the worker with its forwarder."""
+    import multiprocessing
+    import threading
+
+    from omniclaude.forwarder.redaction import CachingRedactor
+
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()
+    _WORKER[:] = [(settings, CachingRedactor(settings.extra_redact_patterns))]
+
+
+def _exit_with(sentinel: int) -> None:
+    """Waits until the forwarder process is gone (killed, too), then ends this worker."""
+    from multiprocessing.connection import wait
+
+    wait([sentinel])
+    os._exit(0)
+
+
+def _prepare_chunk(lines: Sequence[bytes]) -> list[OutgoingRecord | str]:
+    """Runs in a worker: `prepare_each` for the events of one chunk of spool lines."""
+    settings, redactor = _WORKER[0]
+    events: list[Any] = [_fastjson.loads(line.decode("utf-8")) for line in lines]
+    return prepare_each(events, settings, redactor)
+
+
+class PreparePool:
+    """`workers` processes that run `prepare_each` on chunks of `chunk_events` events; see the module
+    docstring. `inline` prepares in this process (used for what the pool cannot do)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        workers: int,
+        inline: Callable[[Sequence[dict[str, Any]]], list[OutgoingRecord | str]],
+        chunk_events: int = CHUNK_EVENTS,
+    ) -> None:
+        self._settings = settings
+        self._workers = workers
+        self._inline = inline
+        self._chunk = chunk_events
+        self._executor: ProcessPoolExecutor | None = None
+        self.broken = workers < 1
+
+    def results(self, events: Sequence[dict[str, Any]], lines: Sequence[bytes]) -> Iterator[OutgoingRecord | str]:
+        """Yields `prepare_each`'s result for every event of `events`, in order; `lines[i]` is the spool
+        line `events[i]` was parsed from (what a worker is sent: a line is cheaper to send than a dict)."""
+        done = 0
+        if not self.broken:
+            chunks = [lines[start : start + self._chunk] for start in range(0, len(lines), self._chunk)]
+            try:
+                if self._executor is None:
+                    import multiprocessing  # here, not at import: a forwarder that never needs it starts faster
+                    from concurrent.futures import ProcessPoolExecutor
+
+                    self._executor = ProcessPoolExecutor(
+                        self._workers,
+                        mp_context=multiprocessing.get_context("spawn"),
+                        initializer=_start_worker,
+                        initargs=(self._settings,),
+                    )
+                for prepared in self._executor.map(_prepare_chunk, chunks):
+                    yield from prepared
+                    done += len(prepared)
+                return
+            except Exception as exc:
+                log.warning("the prepare worker failed (%s: %s); preparing in the forwarder", type(exc).__name__, exc)
+                self.broken = True
+                self.close()
+        yield from self._inline(events[done:])
+
+    def close(self) -> None:
+        """Stops the workers (chunks not started are cancelled); never raises."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            try:
+                executor.shutdown(wait=True, cancel_futures=True)
+            except Exception:
+                log.debug("stopping the prepare workers failed", exc_info=True)
