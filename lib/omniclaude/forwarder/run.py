@@ -2,9 +2,9 @@
 
 Per spool (a `Channel`): hold `<spool>/forwarder.lock` for the whole run, read a batch after the cursor,
 prepare every event (redaction, capture mode, topic) while delivering the batch, wait for the broker, and
-only then commit the cursor past it. A batch of `POOL_FROM_EVENTS` or more is prepared in worker
-processes (`PreparePool`, `forwarder_workers` of them), chunk by chunk, while this process sends the
-chunks already prepared. Commit is always last: a crash or a kill re-sends at most the
+only then commit the cursor past it. From the first batch of `POOL_FROM_EVENTS` or more on, batches are
+prepared in worker processes (`PreparePool`, `forwarder_workers` of them), chunk by chunk, while this
+process sends the chunks already prepared. Commit is always last: a crash or a kill re-sends at most the
 uncommitted batch (at-least-once; the consumer deduplicates by event_id). A failed batch is not
 committed: the channel backs off (capped exponential with jitter) and reads the same events again, so
 a session's events leave in spool order.
@@ -214,7 +214,7 @@ class Forwarder:
         events = batch.events
         if len(events) >= self._pool_from and self._pool is None and self._pooled:
             self._pool = PreparePool(self.settings, self.settings.forwarder_workers, self._inline)
-        if len(events) >= self._pool_from and self._pool is not None:
+        if self._pool is not None:  # once started, the workers take every batch
             results: Iterable[OutgoingRecord | str] = self._pool.results(events, batch.lines)
         else:
             results = prepare_each(events, self.settings, redactor)
