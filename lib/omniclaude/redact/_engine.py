@@ -246,7 +246,9 @@ class _Rule:
     expired``). ``triggers``, when set, name literals that every match holds (None: the rule
     always runs). ``scan``, when set, is a simpler pattern that matches wherever this one does (a
     part of it, with the lookarounds and the tail left out), which the Hyperscan pass looks for
-    instead: the whole pattern costs it more and tells it less."""
+    instead: the whole pattern costs it more and tells it less. ``near``, when set for an ``at_stems``
+    rule, is a cheap test at a start in an ASCII text that is falsy wherever the pattern cannot match
+    there (it may be truthy where the pattern then does not match)."""
 
     kind: str
     pattern: re.Pattern[str]
@@ -257,6 +259,7 @@ class _Rule:
     bounded: bool = False
     at_stems: bool = False
     scan: re.Pattern[str] | None = None
+    near: Callable[[str, int], object] | None = None
 
     def _name(self, match: re.Match[str]) -> tuple[str, KeyName | None]:
         name = _full_name(match.string, match.start("word"), match.end("word")) if self.keyed else match.group("k")
@@ -400,9 +403,11 @@ def _rule(
     triggers: _Triggers,
     at_stems: bool = False,
     scan: str | None = None,
+    near: Callable[[str, int], object] | None = None,
 ) -> _Rule:
     scanned = None if scan is None else re.compile(scan, re.IGNORECASE)
-    return _Rule(kind, re.compile(pattern, flags), value, keyed, accept, triggers, at_stems=at_stems, scan=scanned)
+    compiled = re.compile(pattern, flags)
+    return _Rule(kind, compiled, value, keyed, accept, triggers, at_stems=at_stems, scan=scanned, near=near)
 
 
 def _vendor_rule(rule: VendorRule) -> _Rule:
@@ -413,6 +418,27 @@ def _vendor_rule(rule: VendorRule) -> _Rule:
         pattern = pattern[len(TOKEN_START) :]
     value = ("v",) if "(?P<v>" in pattern else ()
     return _Rule(rule.id, re.compile(pattern), value, False, None, (rule.keywords,), bounded)
+
+
+# Cheap tests at a stem (or line) start in ASCII text, each falsy wherever its rule cannot match there.
+# A YAML key: indentation, an optional list dash, a name, then ``: `` and a value's first character.
+_YAML_AHEAD: Final = re.compile(r"[ \t]*+(?:-[ \t]+)?[A-Za-z0-9_.-]*+[ \t]*+:[ \t]++[^\s\"'{\[|>&*!#%@`]")
+# An assignment: the rest of the name, an optional closing quote and subscript, then ``:`` or ``=``.
+_ASSIGNMENT_AHEAD: Final = re.compile(r"[A-Za-z0-9_-]*+(?:\\?[\"'])?+\]?+[ \t]*+[:=]")
+_LONG_RUN: Final = re.compile(r"[A-Za-z0-9+/_.-]{20}")
+_INDENTED_LONG_RUN: Final = re.compile(r"[ \t]*+[A-Za-z0-9+/_.-]{20}")
+# How far after a stem the entropy rule's run may start on the stem's line, when the stem and the rest of
+# its name are shorter than such a run (else they are one): 19 characters, then up to 40 others.
+_RUN_REACH: Final = 19 + 40
+
+
+def _long_run_near(text: str, start: int) -> bool:
+    """Whether a run of 20 characters the entropy rule takes starts within its reach of ``start``:
+    on the same line, or at the start of the next line after its indentation."""
+    newline = text.find("\n", start, start + _RUN_REACH + 2)
+    if newline == -1:
+        return _LONG_RUN.search(text, start, start + _RUN_REACH + 20) is not None
+    return _LONG_RUN.search(text, start, newline) is not None or _INDENTED_LONG_RUN.match(text, newline + 1) is not None
 
 
 _I: Final = re.IGNORECASE
@@ -682,6 +708,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         triggers=(_KEY_WORD_TRIGGERS, (":",)),
         at_stems=True,
         scan=_STEM + r"[A-Za-z0-9_-]*[ \t]*:[ \t]+[^\s\"'{\[|>&*!#%@`]",
+        near=_YAML_AHEAD.match,
     ),
     _rule(
         "secret",
@@ -693,6 +720,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         triggers=(_KEY_WORD_TRIGGERS, (":", "=")),
         at_stems=True,
         scan=_STEM + _NAME_REST + r"[ \t]*[:=]",
+        near=_ASSIGNMENT_AHEAD.match,
     ),
     _rule(  # a long random-looking run shortly after a secret word
         "secret",
@@ -705,6 +733,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         triggers=(_KEY_WORD_TRIGGERS,),
         at_stems=True,
         scan=_STEM + r"[^\r\n]*(?:\r?\n[ \t]*)?[A-Za-z0-9+/_.-]{20}",
+        near=_long_run_near,
     ),
     _rule(  # a long hex run right after a secret word, on its line (further off it is a commit or digest)
         "secret",
@@ -844,10 +873,11 @@ def _subn_at_stems(rule: _Rule, text: str, memo: dict[str, list[int]]) -> tuple[
         starts = memo[text] = _stem_scan().scan(text)[1]
     if rule.pattern.pattern.startswith("^"):
         starts = _line_starts(text, starts)
+    near = rule.near if text.isascii() else None
     out: list[str] = []
     last = count = 0
     for start in starts:
-        if start < last:
+        if start < last or (near is not None and not near(text, start)):
             continue
         match = rule.pattern.match(text, start)
         if match is None:

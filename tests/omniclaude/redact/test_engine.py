@@ -528,6 +528,35 @@ def test_every_match_of_a_rule_holds_its_triggers() -> None:
     assert missed == []
 
 
+def _near_cases() -> list[str]:
+    """ASCII texts: the corpus, and keys and values around the reach of the rules' cheap tests."""
+    cases = [text for text in CORPUS if text.isascii()]
+    run = "Ab1" * 6 + "Cd"  # 20 characters, as long as the entropy rule needs
+    for stem in ("pw", "credential"):
+        for name in (0, 18, 19, 20, 40, 41, 50):  # the stem and the rest of its name, in characters
+            for gap in (0, 38, 39, 40, 41):
+                for newline in ("", "\n", "\r\n", "\n \t", "\r", "\n\n"):
+                    cases.append(f"x {stem}{'a' * max(0, name - len(stem))}{' ' * gap}{newline}{run}")
+    tails = ['"] = "v"', '\\"]: v', "'']=v", " \t= v", "-x_y: v", ".x = v", "\\x = v", "]] = v", ' " = v']
+    cases += [f"{head}token{tail}" for head in ("", "a.", "$") for tail in tails]
+    cases += ["  - api_token: v", "- token :  v", "a.b.secret_key: v", "\tx-pass:\tv", "-pass: v", "- - key: v"]
+    return cases
+
+
+def test_cheap_tests_pass_wherever_their_rule_matches() -> None:
+    heads = {stem[0] for stem in engine.STEMS}
+    missed = []
+    for rule in engine._BUILTIN_RULES:
+        if rule.near is None:
+            continue
+        for text in _near_cases():
+            for start in range(len(text) + 1):
+                candidate = text[start : start + 1].lower() in heads or start == 0 or text[start - 1] == "\n"
+                if candidate and rule.pattern.match(text, start) and not rule.near(text, start):
+                    missed.append((rule.kind, text, start))
+    assert missed == []
+
+
 def test_fold_maps_every_character_a_trigger_letter_matches() -> None:
     # What `re` matches to a trigger's character, ignoring case or not, folds to that character.
     everything = "".join(chr(code) for code in range(0x110000) if not 0xD800 <= code < 0xE000)
