@@ -109,7 +109,6 @@ def _minimal(literals: set[str]) -> tuple[str, ...]:
 
 # In text, a key is found by one of the stems its name holds; `keywords.classify` then judges the
 # whole name (``DB_PASS``, ``SECRET_KEY_BASE``, not ``token_count``).
-_KEY_WORDS: Final[tuple[tuple[str, str], ...]] = tuple((stem, "secret") for stem in STEMS)
 _KEY_WORD_TRIGGERS: Final = _minimal(set(STEMS))
 
 _NOT_SECRETS: Final = frozenset(
@@ -340,21 +339,18 @@ def _full_name(text: str, start: int, end: int) -> str:
     return text[start:end].strip(".-")
 
 
-def _words(table: Sequence[tuple[str, str]], joiner: str) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """An alternation of key words in group ``word``, with an empty group ``kN`` closing each
-    word, and the group -> kind table.
+def _words(words: Sequence[str]) -> str:
+    """An alternation of ``words`` in group ``word``.
 
     The alternation starts with a case-sensitive class of first letters, so ``re`` can skip
     ahead to candidates instead of trying every alternative at every position.
     """
     by_head: dict[str, list[str]] = {}
-    for i, (word, _) in enumerate(table):
-        rest = joiner.join(map(re.escape, word.split("_")))[1:]
-        by_head.setdefault(word[0], []).append(f"{rest}(?P<k{i}>)")
+    for word in words:
+        by_head.setdefault(word[0], []).append(re.escape(word)[len(re.escape(word[0])) :])
     heads = "".join(head.lower() + head.upper() for head in by_head)
     branches = "|".join(f"(?<=[{head.lower()}{head.upper()}])(?:{'|'.join(rests)})" for head, rests in by_head.items())
-    groups = tuple((f"k{i}", kind) for i, (_, kind) in enumerate(table))
-    return f"(?P<word>(?-i:[{heads}])(?:{branches}))", groups
+    return f"(?P<word>(?-i:[{heads}])(?:{branches}))"
 
 
 def _token(prefix: str, width: int) -> str:
@@ -366,11 +362,11 @@ def _token(prefix: str, width: int) -> str:
     return f"{prefix}(?<![A-Za-z0-9_-].{{{width}}})"
 
 
-_TEXT_WORDS, _ = _words(_KEY_WORDS, "")
+_TEXT_WORDS: Final = _words(STEMS)
 # For the scan patterns: any stem, and the rest of a name after it (see _KEY_END).
 _STEM: Final = "(?:" + "|".join(map(re.escape, STEMS)) + ")"
 _NAME_REST: Final = r"[A-Za-z0-9_-]*(?:\\?[\"'])?\]?"
-_PROSE_ALTERNATION, _ = _words(tuple((word, "password") for word in _PROSE_WORDS), "")
+_PROSE_ALTERNATION: Final = _words(_PROSE_WORDS)
 
 # The rest of the name after its stem; a closing quote and subscript may follow: ['password'].
 _KEY_END: Final = r"[A-Za-z0-9_-]{0,40}+(?![A-Za-z0-9_-])(?:\\?[\"'])?\]?"
