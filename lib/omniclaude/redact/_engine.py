@@ -905,11 +905,16 @@ def _key_kind(key: str) -> str | None:
     return named.kind + "?" if named.weak and key.lower() not in _STRONG_DICT_NAMES else named.kind
 
 
+_PLAIN_KEY: Final = (None, False, False)
+
+
 @functools.lru_cache(maxsize=4096)
-def _key_facts(key: str) -> tuple[str | None, bool, bool]:
+def _key_facts(key: str) -> tuple[str | None, bool, bool] | None:
     """For a dict key: the kind of secret it names, whether a built-in text rule may match it, and
-    whether it is ``value`` (whose kind a sibling ``name`` may give)."""
-    return _key_kind(key), _ANY_TRIGGER.search(_fold(key)) is not None, key.lower() == "value"
+    whether it is ``value`` (whose kind a sibling ``name`` may give); None for a key that is none of
+    these (``_PLAIN_KEY``)."""
+    facts = (_key_kind(key), _ANY_TRIGGER.search(_fold(key)) is not None, key.lower() == "value")
+    return None if facts == _PLAIN_KEY else facts
 
 
 def _header_pair_kind(sequence: Sequence[object]) -> str | None:
@@ -1090,48 +1095,49 @@ class Redactor:
             custom = bool(self._custom)
             mapping: dict[object, object] = {}
             memo[memo_key] = mapping
+            renamed = False  # whether a key was redacted: a later key may then meet it
             for key, element in item.items():
                 new_key, element_kind = key, None
                 if isinstance(key, str):
-                    element_kind, triggered, is_value = _key_facts(key)
-                    if element_kind is None and is_value:
-                        element_kind = _pair_kind(item)
-                    if triggered or custom:
-                        new_key = self.redact_text(key)
-                    if new_key in mapping:  # a redacted key met again: the first value stays
+                    facts = _key_facts(key)
+                    if facts is not None or custom:
+                        element_kind, triggered, is_value = facts or _PLAIN_KEY
+                        if element_kind is None and is_value:
+                            element_kind = _pair_kind(item)
+                        if triggered or custom:
+                            new_key = self.redact_text(key)
+                            renamed = renamed or new_key != key
+                    if renamed and new_key in mapping:  # a redacted key met again: the first value stays
                         continue
                 if isinstance(element, str):
-                    if element_kind is None and len(element) < _SCAN_FROM and element[:1] not in _JSON_OPENERS:
+                    if element_kind is not None:
+                        mapping[new_key] = self._redact_string(element, element_kind)
+                    elif len(element) < _SCAN_FROM and element[:1] not in _JSON_OPENERS:
                         mapping[new_key] = element
                         short.append((mapping, new_key, element))
-                    elif element_kind is None:
-                        mapping[new_key] = self.redact_text(element)
                     else:
-                        mapping[new_key] = self._redact_string(element, element_kind)
+                        mapping[new_key] = self.redact_text(element)
                 elif isinstance(element, (dict, list, tuple)):
                     mapping[new_key] = self._copy(element, element_kind, memo, short, depth)
                 else:
                     mapping[new_key] = element
             return mapping
         sequence = cast("list[object] | tuple[object, ...]", item)
-        copy: list[object] = [None] * len(sequence)
+        copy: list[object] = list(sequence)  # what needs no redaction stays as it is
         memo[memo_key] = copy
         pair_kind = _header_pair_kind(sequence) if kind is None else None
         for index, element in enumerate(sequence):
-            if index == 1 and pair_kind is not None and isinstance(element, str):
-                copy[index] = self._redact_string(element, pair_kind)
-            elif isinstance(element, str):
-                if kind is None and len(element) < _SCAN_FROM and element[:1] not in _JSON_OPENERS:
-                    copy[index] = element
-                    short.append((copy, index, element))
-                elif kind is None:
-                    copy[index] = self.redact_text(element)
-                else:
+            if isinstance(element, str):
+                if index == 1 and pair_kind is not None:
+                    copy[index] = self._redact_string(element, pair_kind)
+                elif kind is not None:
                     copy[index] = self._redact_string(element, kind)
+                elif len(element) < _SCAN_FROM and element[:1] not in _JSON_OPENERS:
+                    short.append((copy, index, element))
+                else:
+                    copy[index] = self.redact_text(element)
             elif isinstance(element, (dict, list, tuple)):
                 copy[index] = self._copy(element, kind, memo, short, depth)
-            else:
-                copy[index] = element
         return copy
 
     def _walk(self, value: object, kind: str | None, memo: _Memo) -> object:
