@@ -323,20 +323,17 @@ def _at_token_start(text: str, index: int) -> bool:
     return text[index - 1] in "nrt" and index >= 2 and text[index - 2] == "\\"
 
 
-_NAME_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_NAME_CHARS: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
 
 
 def _full_name(text: str, start: int, end: int) -> str:
-    """The name around ``text[start:end]``: letters, digits, ``_``, ``.`` and ``-`` on either side."""
-    low = max(0, start - 64)
-    while start > low and text[start - 1] in _NAME_CHARS:
-        start -= 1
+    """The name around ``text[start:end]``: letters, digits, ``_``, ``.`` and ``-`` on either side
+    (up to 64 characters each)."""
+    start = max(0, start - 64) + len(text[max(0, start - 64) : start].rstrip(_NAME_CHARS))
     if start > 0 and text[start - 1] == "\\" and text[start] in "nrt":  # an escaped newline: \nDB_PASS
         start += 1
-    high = min(len(text), end + 64)
-    while end < high and text[end] in _NAME_CHARS:
-        end += 1
-    return text[start:end].strip(".-")
+    after = text[end : end + 64]
+    return text[start : end + len(after) - len(after.lstrip(_NAME_CHARS))].strip(".-")
 
 
 def _words(words: Sequence[str]) -> str:
@@ -860,13 +857,18 @@ def _line_starts(text: str, offsets: list[int]) -> list[int]:
     return lines
 
 
-def _subn_at_stems(rule: _Rule, text: str, memo: dict[str, list[int]]) -> tuple[str, int]:
+# Where stems start in the texts scanned so far, by id (each entry holds its text, so the id stays its own).
+_StemMemo = dict[int, tuple[str, list[int]]]
+
+
+def _subn_at_stems(rule: _Rule, text: str, memo: _StemMemo) -> tuple[str, int]:
     """``rule.pattern.subn(rule.replace, text)`` for a rule whose every match starts at a stem (or, for a
     pattern anchored with ``^``, at the start of a line that holds one): the pattern is tried only there,
     instead of at every position. ``memo`` keeps each text's stem starts for the next such rule."""
-    starts = memo.get(text)
-    if starts is None:  # a piece left by a marker: only its stems are needed
-        starts = memo[text] = _stem_scan().scan(text)[1]
+    known = memo.get(id(text))
+    if known is None:  # a piece left by a marker: only its stems are needed
+        known = memo[id(text)] = (text, _stem_scan().scan(text)[1])
+    starts = known[1]
     if rule.pattern.pattern.startswith("^"):
         starts = _line_starts(text, starts)
     near = rule.near if text.isascii() else None
@@ -974,7 +976,7 @@ class Redactor:
         stems = None  # without the scan, the keyword rules are tried everywhere
         if scan is not None:  # one Hyperscan pass names the rules that may match, and finds the stems
             found, starts = _scanned(scan, text)
-            stems = {text: starts}
+            stems = {id(text): (text, starts)}
             chosen = [_BUILTIN_RULES[index] for index in sorted(found)]
         else:  # the rules whose trigger literals the folded text holds
             folded = _fold(text)
@@ -1009,7 +1011,7 @@ class Redactor:
             return None
 
     @staticmethod
-    def _apply(text: str, rules: Sequence[_Rule], stems: dict[str, list[int]] | None = None) -> str:
+    def _apply(text: str, rules: Sequence[_Rule], stems: _StemMemo | None = None) -> str:
         """``text`` with ``rules`` applied in order, each to the text between the markers so far. ``stems``
         holds where stems start in the texts already scanned (it is filled for the pieces as they come);
         without it, every rule is tried at every position."""
