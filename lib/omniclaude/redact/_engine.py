@@ -937,8 +937,8 @@ def _pair_kind(mapping: dict[Any, Any]) -> str | None:
 # The walk recurses this deep at most, then goes on with a stack of its own.
 _MAX_RECURSION: Final = 50
 _Memo = dict[tuple[int, "str | None"], object]
-# The short text values a walk left in place, to be redacted together: (container, slot, text).
-_Short = list[tuple[Any, Any, str]]
+# The short text values a walk left in place, to be redacted together, flat: container, slot, text, ...
+_Short = list[Any]
 
 
 class Redactor:
@@ -1066,11 +1066,11 @@ class Redactor:
         if not short:
             return
         if not self._custom:
-            joined = "\n\n".join(text for _container, _slot, text in short)
+            joined = "\n\n".join(short[2::3])
             scan = _rule_scan(joined)
             if scan is not None and not _scanned(scan, joined)[0]:
                 return
-        for container, slot, text in short:
+        for container, slot, text in zip(short[::3], short[1::3], short[2::3], strict=True):
             container[slot] = self.redact_text(text)
 
     def _copy(self, item: object, kind: str | None, memo: _Memo, short: _Short, depth: int) -> object:
@@ -1116,7 +1116,7 @@ class Redactor:
                         mapping[new_key] = self._redact_string(element, element_kind)
                     elif len(element) < _SCAN_FROM and element[:1] not in _JSON_OPENERS:
                         mapping[new_key] = element
-                        short.append((mapping, new_key, element))
+                        short += (mapping, new_key, element)
                     else:
                         mapping[new_key] = self.redact_text(element)
                 elif isinstance(element, (dict, list, tuple)):
@@ -1135,7 +1135,7 @@ class Redactor:
                 elif kind is not None:
                     copy[index] = self._redact_string(element, kind)
                 elif len(element) < _SCAN_FROM and element[:1] not in _JSON_OPENERS:
-                    short.append((copy, index, element))
+                    short += (copy, index, element)
                 else:
                     copy[index] = self.redact_text(element)
             elif isinstance(element, (dict, list, tuple)):
