@@ -910,13 +910,23 @@ def _key_kind(key: str) -> str | None:
 _PLAIN_KEY: Final = (None, False, False)
 
 
-@functools.lru_cache(maxsize=4096)
-def _key_facts(key: str) -> tuple[str | None, bool, bool] | None:
+_KeyFacts = tuple[str | None, bool, bool]
+# Dict keys repeat from event to event: their facts are kept (up to _MAX_KEY_FACTS keys, then forgotten).
+_KEY_FACTS: Final[dict[str, _KeyFacts | None]] = {}
+_MAX_KEY_FACTS: Final = 4096
+
+
+def _key_facts(key: str) -> _KeyFacts | None:
     """For a dict key: the kind of secret it names, whether a built-in text rule may match it, and
     whether it is ``value`` (whose kind a sibling ``name`` may give); None for a key that is none of
-    these (``_PLAIN_KEY``)."""
-    facts = (_key_kind(key), _ANY_TRIGGER.search(_fold(key)) is not None, key.lower() == "value")
-    return None if facts == _PLAIN_KEY else facts
+    these (``_PLAIN_KEY``). ``_KEY_FACTS`` keeps the answer."""
+    facts: _KeyFacts | None = (_key_kind(key), _ANY_TRIGGER.search(_fold(key)) is not None, key.lower() == "value")
+    if facts == _PLAIN_KEY:
+        facts = None
+    if len(_KEY_FACTS) >= _MAX_KEY_FACTS:
+        _KEY_FACTS.clear()
+    _KEY_FACTS[key] = facts
+    return facts
 
 
 def _header_pair_kind(sequence: Sequence[object]) -> str | None:
@@ -1101,7 +1111,9 @@ class Redactor:
             for key, element in item.items():
                 new_key, element_kind = key, None
                 if isinstance(key, str):
-                    facts = _key_facts(key)
+                    facts = _KEY_FACTS.get(key, _PLAIN_KEY)
+                    if facts is _PLAIN_KEY:  # not known yet
+                        facts = _key_facts(key)
                     if facts is not None or custom:
                         element_kind, triggered, is_value = facts or _PLAIN_KEY
                         if element_kind is None and is_value:
