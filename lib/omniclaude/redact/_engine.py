@@ -92,7 +92,7 @@ from dataclasses import dataclass
 from typing import Any, Final, cast, overload
 
 from omniclaude.redact._scan import AVAILABLE as SCAN_AVAILABLE
-from omniclaude.redact._scan import RuleScan
+from omniclaude.redact._scan import RuleScan, shadow
 from omniclaude.redact.keywords import STEMS, KeyName, classify, looks_secret, shannon_entropy
 from omniclaude.redact.vendors import TOKEN_START, VENDOR_RULES, VendorRule
 
@@ -246,8 +246,8 @@ class _Rule:
     always runs). ``scan``, when set, is a simpler pattern that matches wherever this one does (a
     part of it, with the lookarounds and the tail left out), which the Hyperscan pass looks for
     instead: the whole pattern costs it more and tells it less. ``near``, when set for an ``at_stems``
-    rule, is a cheap test at a start in an ASCII text that is falsy wherever the pattern cannot match
-    there (it may be truthy where the pattern then does not match)."""
+    rule, is a cheap test at a start that is falsy wherever the pattern cannot match there (it may be
+    truthy where the pattern then does not match)."""
 
     kind: str
     pattern: re.Pattern[str]
@@ -364,6 +364,34 @@ _TEXT_WORDS: Final = _words(STEMS)
 _STEM: Final = "(?:" + "|".join(map(re.escape, STEMS)) + ")"
 _NAME_REST: Final = r"[A-Za-z0-9_-]*(?:\\?[\"'])?\]?"
 _PROSE_ALTERNATION: Final = _words(_PROSE_WORDS)
+_PROSE_FOR: Final = ("for", "für", "pour", "para", "per", "voor", "dla", "för")
+_PROSE_IS: Final = (
+    "is", "was", "ist", "lautet", "war", "est", "es", "era", "é", "è", "to", "är", "on", "\uff1a", "是", "为", "は",
+    "는",
+)  # fmt: skip
+
+
+def _prose(words: str, literal: Callable[[str], str], closers: str) -> str:
+    """The prose rule's pattern: a password word (``words``), maybe ``for <something>``, a verb or colon,
+    maybe an opening quote, then the value, which stops at a space, a quote or one of ``closers``.
+    ``literal`` writes each word and quote."""
+    return (
+        r"(?<![\w$.-])"
+        + words
+        + r"(?:[ \t]+(?:" + "|".join(map(literal, _PROSE_FOR)) + r")(?:[ \t]+\S{1,40}){1,3}?)?"
+        + r"[ \t]*(?:" + "|".join(map(literal, _PROSE_IS)) + r")(?![\w])[ \t]*[\"'`" + literal("“«") + "]?"
+        + r"(?P<v>[^\s\"'`" + closers + r"\\]{4,})"
+    )  # fmt: skip
+
+
+def _as_scanned(text: str) -> str:
+    """``text`` as a literal of the Hyperscan pass, which sees each character as its stand-in (see ``_scan``)."""
+    return "".join(c if c.isalnum() or c == " " else f"\\x{ord(c):02x}" for c in shadow(text).decode())
+
+
+# The Hyperscan pass judges the prose rule in any text by its ASCII stand-ins (``contraseña`` is
+# ``contraseQa``); the value may then run over a closing quote.
+_PROSE_SCAN: Final = _prose("(?:" + "|".join(dict.fromkeys(map(_as_scanned, _PROSE_WORDS))) + ")", _as_scanned, "")
 
 # The rest of the name after its stem; a closing quote and subscript may follow: ['password'].
 _KEY_END: Final = r"[A-Za-z0-9_-]{0,40}+(?![A-Za-z0-9_-])(?:\\?[\"'])?\]?"
@@ -413,13 +441,16 @@ def _vendor_rule(rule: VendorRule) -> _Rule:
     return _Rule(rule.id, re.compile(pattern), value, False, None, (rule.keywords,), bounded)
 
 
-# Cheap tests at a stem (or line) start in ASCII text, each falsy wherever its rule cannot match there.
+# Cheap tests at a stem (or line) start, each falsy wherever its rule cannot match there. Their classes
+# take what the rules' take ignoring case: ASCII letters stand also for the four letters `re` folds to
+# them (Kelvin sign, long s, dotless i, dotted capital I).
+_LETTERS: Final = "A-Za-z\u212a\u017f\u0131\u0130"
 # A YAML key: indentation, an optional list dash, a name, then ``: `` and a value's first character.
-_YAML_AHEAD: Final = re.compile(r"[ \t]*+(?:-[ \t]+)?[A-Za-z0-9_.-]*+[ \t]*+:[ \t]++[^\s\"'{\[|>&*!#%@`]")
+_YAML_AHEAD: Final = re.compile(rf"[ \t]*+(?:-[ \t]+)?[{_LETTERS}0-9_.-]*+[ \t]*+:[ \t]++[^\s\"'{{\[|>&*!#%@`]")
 # An assignment: the rest of the name, an optional closing quote and subscript, then ``:`` or ``=``.
-_ASSIGNMENT_AHEAD: Final = re.compile(r"[A-Za-z0-9_-]*+(?:\\?[\"'])?+\]?+[ \t]*+[:=]")
-_LONG_RUN: Final = re.compile(r"[A-Za-z0-9+/_.-]{20}")
-_INDENTED_LONG_RUN: Final = re.compile(r"[ \t]*+[A-Za-z0-9+/_.-]{20}")
+_ASSIGNMENT_AHEAD: Final = re.compile(rf"[{_LETTERS}0-9_-]*+(?:\\?[\"'])?+\]?+[ \t]*+[:=]")
+_LONG_RUN: Final = re.compile(rf"[{_LETTERS}0-9+/_.-]{{20}}")
+_INDENTED_LONG_RUN: Final = re.compile(rf"[ \t]*+[{_LETTERS}0-9+/_.-]{{20}}")
 # How far after a stem the entropy rule's run may start on the stem's line, when the stem and the rest of
 # its name are shorter than such a run (else they are one): 19 characters, then up to 40 others.
 _RUN_REACH: Final = 19 + 40
@@ -616,15 +647,12 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
     ),
     _rule(  # prose: "my password is ...", in several languages
         "password",
-        r"(?<![\w$.-])"
-        + _PROSE_ALTERNATION
-        + r"(?:[ \t]+(?:for|für|pour|para|per|voor|dla|för)(?:[ \t]+\S{1,40}){1,3}?)?"
-        r"[ \t]*(?:is|was|ist|lautet|war|est|es|era|é|è|to|är|on|\uff1a|是|为|は|는)(?![\w])[ \t]*[\"'`“«]?"
-        r"(?P<v>[^\s\"'`”»\\]{4,})",
+        _prose(_PROSE_ALTERNATION, re.escape, "”»"),
         _I,
         value=("v",),
         accept=_prose_password,
         triggers=(_PROSE_WORDS,),
+        scan=_PROSE_SCAN,
     ),
     # Context.
     _rule(
@@ -871,7 +899,7 @@ def _subn_at_stems(rule: _Rule, text: str, memo: _StemMemo) -> tuple[str, int]:
     starts = known[1]
     if rule.pattern.pattern.startswith("^"):
         starts = _line_starts(text, starts)
-    near = rule.near if text.isascii() else None
+    near = rule.near
     out: list[str] = []
     last = count = 0
     for start in starts:

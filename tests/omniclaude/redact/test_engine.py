@@ -463,7 +463,10 @@ class _EveryRule(Redactor):
 # dotted capital I.
 _CASE_TWINS = {"k": "\u212a", "s": "\u017f", "i": "\u0131", "I": "\u0130"}
 _INSERTS = [*":= \n\t\"'@/-_<>[]{}()$.,;#|\\", "\u00e9", "\u2014", "\u03a3", *_CASE_TWINS.values()]
-_CASES = [text for text, _ in POSITIVE] + NEGATIVE + [unit * 3 for unit in ADVERSARIAL_UNITS]
+_PROSE = [  # prose in every language the prose rule knows, in text that is not ASCII
+    f"\u2014 my {word} is Xy7#abc123, mein {word.upper()} ist \u201cQz9!uvw\u201d" for word in engine._PROSE_WORDS
+]
+_CASES = [text for text, _ in POSITIVE] + NEGATIVE + [unit * 3 for unit in ADVERSARIAL_UNITS] + _PROSE
 
 
 def _mutate(rng: random.Random, text: str) -> str:
@@ -529,8 +532,8 @@ def test_every_match_of_a_rule_holds_its_triggers() -> None:
 
 
 def _near_cases() -> list[str]:
-    """ASCII texts: the corpus, and keys and values around the reach of the rules' cheap tests."""
-    cases = [text for text in CORPUS if text.isascii()]
+    """The corpus, and keys and values around the reach of the rules' cheap tests."""
+    cases = list(CORPUS)
     run = "Ab1" * 6 + "Cd"  # 20 characters, as long as the entropy rule needs
     for stem in ("pw", "credential"):
         for name in (0, 18, 19, 20, 40, 41, 50):  # the stem and the rest of its name, in characters
@@ -540,6 +543,9 @@ def _near_cases() -> list[str]:
     tails = ['"] = "v"', '\\"]: v', "'']=v", " \t= v", "-x_y: v", ".x = v", "\\x = v", "]] = v", ' " = v']
     cases += [f"{head}token{tail}" for head in ("", "a.", "$") for tail in tails]
     cases += ["  - api_token: v", "- token :  v", "a.b.secret_key: v", "\tx-pass:\tv", "-pass: v", "- - key: v"]
+    twins = "".join(_CASE_TWINS.values())
+    cases += [f"to{twin}en_{twin}d = v\n{twin}ey_{twin}: v" for twin in twins]
+    cases += [f"x pass_{twin * 19}\u2014{run}" for twin in twins] + [f"x pass{' ' * 40}\n{twin}{run}" for twin in twins]
     return cases
 
 
