@@ -447,8 +447,9 @@ def _vendor_rule(rule: VendorRule) -> _Rule:
 _LETTERS: Final = "A-Za-z\u212a\u017f\u0131\u0130"
 # A YAML key: indentation, an optional list dash, a name, then ``: `` and a value's first character.
 _YAML_AHEAD: Final = re.compile(rf"[ \t]*+(?:-[ \t]+)?[{_LETTERS}0-9_.-]*+[ \t]*+:[ \t]++[^\s\"'{{\[|>&*!#%@`]")
-# An assignment: the rest of the name, an optional closing quote and subscript, then ``:`` or ``=``.
-_ASSIGNMENT_AHEAD: Final = re.compile(rf"[{_LETTERS}0-9_-]*+(?:\\?[\"'])?+\]?+[ \t]*+[:=]")
+# An assignment: the rest of the name (the stem and at most 40 more characters), an optional closing quote
+# and subscript, then ``:`` or ``=``.
+_ASSIGNMENT_AHEAD: Final = re.compile(rf"[{_LETTERS}0-9_-]{{0,50}}+(?:\\?[\"'])?+\]?+[ \t]*+[:=]")
 _LONG_RUN: Final = re.compile(rf"[{_LETTERS}0-9+/_.-]{{20}}")
 _INDENTED_LONG_RUN: Final = re.compile(rf"[ \t]*+[{_LETTERS}0-9+/_.-]{{20}}")
 # How far after a stem the entropy rule's run may start on the stem's line, when the stem and the rest of

@@ -428,6 +428,12 @@ def test_adversarial_megabyte_completes(unit: str) -> None:
     assert isinstance(Redactor().redact_text(text), str)
 
 
+@pytest.mark.parametrize("unit", ["token", "pass_"])
+def test_a_megabyte_of_names_before_one_separator_completes(unit: str) -> None:
+    text = unit * (1_000_000 // len(unit)) + " = x\n: y"
+    assert isinstance(Redactor().redact_text(text), str)
+
+
 def test_real_session_capture_survives_and_loses_its_token() -> None:
     fixture = Path(__file__).resolve().parents[2] / "fixtures" / "claude-code-2.1.328-session.jsonl"
     if not fixture.exists():
@@ -542,6 +548,7 @@ def _near_cases() -> list[str]:
                     cases.append(f"x {stem}{'a' * max(0, name - len(stem))}{' ' * gap}{newline}{run}")
     tails = ['"] = "v"', '\\"]: v', "'']=v", " \t= v", "-x_y: v", ".x = v", "\\x = v", "]] = v", ' " = v']
     cases += [f"{head}token{tail}" for head in ("", "a.", "$") for tail in tails]
+    cases += [f"{stem}{'a' * name} = v" for stem in ("pw", "credential") for name in (39, 40, 41)]
     cases += ["  - api_token: v", "- token :  v", "a.b.secret_key: v", "\tx-pass:\tv", "-pass: v", "- - key: v"]
     twins = "".join(_CASE_TWINS.values())
     cases += [f"to{twin}en_{twin}d = v\n{twin}ey_{twin}: v" for twin in twins]
