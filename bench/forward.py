@@ -11,8 +11,10 @@ Needs a Kafka broker: OMNICLAUDE_TEST_KAFKA=host:port, else one is started with 
    forwarder's loop (`Forwarder.run(until_empty)`, in this process) drains them into the broker; the
    rate is events per second of that run. Baseline: a bare kafka-python
    producer with the same settings sends the same spool lines (no parsing, redaction or cursor), flushed
-   every 5,000 records like the forwarder's batches. The ratio is forwarder rate / baseline rate. As a
-   diagnostic, the same spool is written again and drained with redaction replaced by a no-op.
+   every 5,000 records like the forwarder's batches. The ratio is forwarder rate / baseline rate. As
+   diagnostics, the same spool is written again and drained with redaction replaced by a no-op (which
+   also prepares in this process), and once more with `forwarder_workers=0` (everything prepared in
+   this process: what the worker process adds).
 2. Latency: a forwarder runs as its own process (`python -m omniclaude forward --follow`, warm), while
    this process writes R events a second (default 50) for S seconds (default 20) through the logger; a
    KafkaConsumer reads them and compares each event's occurred_at with its arrival time.
@@ -116,11 +118,16 @@ def drain_rate(bootstrap: str, events: int, inputs: list[tuple[dict[str, Any], d
         shutil.rmtree(spool)
         write_events(settings_for(home, None, prefix), events, inputs)
         unredacted = forwarder_rate(spool, settings, events, redactor=Unredacted())
+        shutil.rmtree(spool)
+        write_events(settings_for(home, None, prefix), events, inputs)
+        settings.forwarder_workers = 0
+        in_process = forwarder_rate(spool, settings, events)
     return {
         "forwarder_events_per_s": rate,
         "baseline_events_per_s": baseline,
         "ratio": rate / baseline,
         "forwarder_without_redaction_events_per_s": unredacted,
+        "forwarder_without_workers_events_per_s": in_process,
     }
 
 

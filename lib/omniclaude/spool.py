@@ -32,6 +32,10 @@ import time
 from omniclaude import _fastjson, _lock
 from omniclaude.paths import UnsafePathError, check_dir, ensure_dir, open_private, unsafe_reason
 
+TYPE_CHECKING = False  # not `typing`'s: the hook imports this module and must start fast
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 SEGMENT_SUFFIX = ".jsonl"
 SEALED_SUFFIX = ".sealed"
 _SEQ_DIGITS = 20
@@ -353,8 +357,16 @@ class SpoolReader:
             except OSError:
                 pass
 
-    def read(self, max_events: int = 5000, max_bytes: int = 4 * 1024 * 1024) -> Batch:
-        """Returns up to `max_events` events after the cursor (possibly none)."""
+    def read(
+        self,
+        max_events: int = 5000,
+        max_bytes: int = 4 * 1024 * 1024,
+        on_lines: Callable[[list[bytes]], object] | None = None,
+        every: int = 250,
+    ) -> Batch:
+        """Returns up to `max_events` events after the cursor (possibly none). While it parses, each
+        `every` events' lines are handed to `on_lines` (the rest only in the batch), so that a caller
+        can start working on the first ones."""
         while True:
             current = self._current()
             if current is None:
@@ -390,11 +402,14 @@ class SpoolReader:
                     end = len(data)  # one line longer than max_bytes: skip it as unreadable
                 else:
                     return Batch([], self.cursor, 0)  # a line still being written: wait for its newline
-            return self._parse(seq, data[:end], max_events)
+            return self._parse(seq, data[:end], max_events, on_lines, every)
 
-    def _parse(self, seq: int, data: bytes, max_events: int) -> Batch:
+    def _parse(
+        self, seq: int, data: bytes, max_events: int, on_lines: Callable[[list[bytes]], object] | None, every: int
+    ) -> Batch:
         events: list[dict[str, object]] = []
         lines: list[bytes] = []
+        handed = 0
         skipped = 0
         offset = self.cursor.offset
         errors = os.path.join(self.directory, "errors.log")
@@ -410,6 +425,9 @@ class SpoolReader:
             if isinstance(problem, dict):
                 events.append(problem)
                 lines.append(raw)
+                if on_lines is not None and len(lines) - handed >= every:
+                    on_lines(lines[handed:])
+                    handed = len(lines)
                 continue
             where = offset + start - len(raw) - 1
             if (seq, where) < self._noted:

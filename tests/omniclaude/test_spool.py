@@ -1,3 +1,4 @@
+import json
 import multiprocessing
 import os
 import random
@@ -199,6 +200,20 @@ def test_lines_that_are_not_events_are_skipped_and_counted(tmp_path: Path) -> No
     spool.append(_line(0, 0))
     events, skipped = drain(str(directory))
     assert len(events) == 1 and skipped == 4
+
+
+def test_a_batch_hands_its_lines_over_while_it_is_parsed(tmp_path: Path) -> None:
+    spool = Spool(str(tmp_path))
+    for index in range(11):
+        spool.append(_line(0, index))
+        if index == 4:
+            spool.append(b"not json\n")  # skipped: not handed over, not counted
+    handed: list[list[bytes]] = []
+    batch = SpoolReader(str(tmp_path)).read(max_events=10, on_lines=handed.append, every=3)
+    assert [len(lines) for lines in handed] == [3, 3, 3]  # the last one is only in the batch
+    assert [line for lines in handed for line in lines] == batch.lines[:9]
+    assert len(batch.lines) == len(batch.events) == 10
+    assert [json.loads(line) for line in batch.lines] == batch.events
 
 
 def test_a_stale_cursor_is_reset(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ from omniclaude.config import Settings
 from omniclaude.forwarder.prepare import OutgoingRecord, Redacting, prepare_each
 
 if TYPE_CHECKING:
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 log = logging.getLogger("omniclaude.forwarder")
 
@@ -83,36 +83,43 @@ class PreparePool:
         self._settings = settings
         self._workers = workers
         self._inline = inline
-        self._chunk = chunk_events
+        self.chunk_events = chunk_events
         self._executor: ProcessPoolExecutor | None = None
         self.broken = workers < 1
+
+    def batch(self) -> PreparedBatch:
+        """A new batch to send chunk by chunk (`PreparedBatch.add`) and then take (`results`)."""
+        return PreparedBatch(self)
 
     def results(self, events: Sequence[dict[str, Any]], lines: Sequence[bytes]) -> Iterator[OutgoingRecord | str]:
         """Yields `prepare_each`'s result for every event of `events`, in order; `lines[i]` is the spool
         line `events[i]` was parsed from (what a worker is sent: a line is cheaper to send than a dict)."""
-        done = 0
-        if not self.broken:
-            chunks = [lines[start : start + self._chunk] for start in range(0, len(lines), self._chunk)]
-            try:
-                if self._executor is None:
-                    import multiprocessing  # here, not at import: a forwarder that never needs it starts faster
-                    from concurrent.futures import ProcessPoolExecutor
+        return self.batch().results(events, lines)
 
-                    self._executor = ProcessPoolExecutor(
-                        self._workers,
-                        mp_context=multiprocessing.get_context("spawn"),
-                        initializer=_start_worker,
-                        initargs=(self._settings,),
-                    )
-                for prepared in self._executor.map(_prepare_chunk, chunks):
-                    yield from prepared
-                    done += len(prepared)
-                return
-            except Exception as exc:
-                log.warning("the prepare worker failed (%s: %s); preparing in the forwarder", type(exc).__name__, exc)
-                self.broken = True
-                self.close()
-        yield from self._inline(events[done:])
+    def _submit(self, lines: Sequence[bytes]) -> Future[list[OutgoingRecord | str]] | None:
+        """Sends one chunk to a worker (starting the workers on first use); None once the pool is broken."""
+        if self.broken:
+            return None
+        try:
+            if self._executor is None:
+                import multiprocessing  # here, not at import: a forwarder that never needs it starts faster
+                from concurrent.futures import ProcessPoolExecutor
+
+                self._executor = ProcessPoolExecutor(
+                    self._workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start_worker,
+                    initargs=(self._settings,),
+                )
+            return self._executor.submit(_prepare_chunk, lines)
+        except Exception as exc:
+            self._fail(exc)
+            return None
+
+    def _fail(self, exc: BaseException) -> None:
+        log.warning("the prepare worker failed (%s: %s); preparing in the forwarder", type(exc).__name__, exc)
+        self.broken = True
+        self.close()
 
     def close(self) -> None:
         """Stops the workers (chunks not started are cancelled); never raises."""
@@ -122,3 +129,46 @@ class PreparePool:
                 executor.shutdown(wait=True, cancel_futures=True)
             except Exception:
                 log.debug("stopping the prepare workers failed", exc_info=True)
+
+
+class PreparedBatch:
+    """One batch on its way through a `PreparePool`: chunks of its first lines may be sent while the
+    rest is still being read (`add`), then `results` sends what is left and yields every result."""
+
+    def __init__(self, pool: PreparePool) -> None:
+        self._pool = pool
+        self._sent: list[tuple[Future[list[OutgoingRecord | str]] | None, int]] = []
+        self._lines = 0
+
+    def add(self, lines: Sequence[bytes]) -> None:
+        """Sends the next `lines` of the batch to a worker; never raises."""
+        self._sent.append((self._pool._submit(lines), len(lines)))
+        self._lines += len(lines)
+
+    def results(self, events: Sequence[dict[str, Any]], lines: Sequence[bytes]) -> Iterator[OutgoingRecord | str]:
+        """Yields `prepare_each`'s result for every event of `events`, in order (`lines[i]` gave
+        `events[i]`, and the lines `add` sent are the first ones). Chunks not taken are cancelled."""
+        size = self._pool.chunk_events
+        for start in range(self._lines, len(lines), size):
+            self.add(lines[start : start + size])
+        done = 0
+        try:
+            for future, count in self._sent:
+                if future is None:
+                    break
+                try:
+                    prepared = future.result()
+                except Exception as exc:
+                    self._pool._fail(exc)
+                    break
+                if len(prepared) != count:
+                    self._pool._fail(RuntimeError(f"a worker gave {len(prepared)} results for {count} events"))
+                    break
+                yield from prepared
+                done += count
+        finally:
+            for future, _count in self._sent:
+                if future is not None:
+                    future.cancel()
+        if done < len(events):
+            yield from self._pool._inline(events[done:])

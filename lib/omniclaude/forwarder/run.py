@@ -4,7 +4,8 @@ Per spool (a `Channel`): hold `<spool>/forwarder.lock` for the whole run, read a
 prepare every event (redaction, capture mode, topic) while delivering the batch, wait for the broker, and
 only then commit the cursor past it. From the first batch of `POOL_FROM_EVENTS` or more on, batches are
 prepared in worker processes (`PreparePool`, `forwarder_workers` of them), chunk by chunk, while this
-process sends the chunks already prepared. Commit is always last: a crash or a kill re-sends at most the
+process sends the chunks already prepared; the workers get a batch's first chunks while the rest of it
+is still being read. Commit is always last: a crash or a kill re-sends at most the
 uncommitted batch (at-least-once; the consumer deduplicates by event_id). A failed batch is not
 committed: the channel backs off (capped exponential with jitter) and reads the same events again, so
 a session's events leave in spool order.
@@ -36,7 +37,7 @@ from omniclaude.backoff import Backoff
 from omniclaude.config import Settings
 from omniclaude.forwarder.errors import DeliveryAbandoned, DeliveryError, ForwarderConfigError
 from omniclaude.forwarder.lock import SpoolLock
-from omniclaude.forwarder.pool import POOL_FROM_EVENTS, PreparePool
+from omniclaude.forwarder.pool import POOL_FROM_EVENTS, PreparedBatch, PreparePool
 from omniclaude.forwarder.prepare import OutgoingRecord, Redacting, dead_letter, prepare_each
 from omniclaude.forwarder.sink import KafkaSink, Sink
 from omniclaude.forwarder.state import StateFile
@@ -200,8 +201,9 @@ class Forwarder:
         self.last_error = message
         channel.state.error(message)
 
-    def _records(self, batch: Batch) -> Iterator[OutgoingRecord]:
-        """Returns the batch's records, prepared as they are taken (see `_prepared`).
+    def _records(self, batch: Batch, sent: PreparedBatch | None) -> Iterator[OutgoingRecord]:
+        """Returns the batch's records, prepared as they are taken (see `_prepared`); `sent` holds the
+        chunks of it already sent to the workers while it was read.
 
         Raises ForwarderConfigError at once when an extra redaction pattern is invalid.
         """
@@ -215,7 +217,8 @@ class Forwarder:
         if len(events) >= self._pool_from and self._pool is None and self._pooled:
             self._pool = PreparePool(self.settings, self.settings.forwarder_workers, self._inline)
         if self._pool is not None:  # once started, the workers take every batch
-            results: Iterable[OutgoingRecord | str] = self._pool.results(events, batch.lines)
+            sent = sent or self._pool.batch()
+            results: Iterable[OutgoingRecord | str] = sent.results(events, batch.lines)
         else:
             results = prepare_each(events, self.settings, redactor)
         return self._prepared(events, results)
@@ -254,7 +257,13 @@ class Forwarder:
         """Moves one batch of a channel; returns "delivered", "empty", "failed" or "abandoned"."""
         try:
             reader = channel.reader()
-            batch = reader.read(self._batch_events, self._batch_bytes)
+            # With the workers running, they start on a batch's first chunks while the rest is read.
+            pool = self._pool if self._pool is not None and not self._pool.broken else None
+            sent = pool.batch() if pool is not None else None
+            if pool is not None and sent is not None:
+                batch = reader.read(self._batch_events, self._batch_bytes, sent.add, pool.chunk_events)
+            else:
+                batch = reader.read(self._batch_events, self._batch_bytes)
         except OSError as exc:
             self._error(channel, f"cannot read the spool {channel.directory}: {exc}")
             log.error("%s", self.last_error)
@@ -271,7 +280,7 @@ class Forwarder:
                 reader.commit(batch.end)
             return "empty"
         try:
-            self.sink.deliver(self._records(batch))
+            self.sink.deliver(self._records(batch, sent))
         except DeliveryAbandoned:
             return "abandoned"
         except (DeliveryError, ForwarderConfigError, KafkaConfigError) as exc:

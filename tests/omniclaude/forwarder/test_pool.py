@@ -51,6 +51,20 @@ def test_results_match_preparing_in_process(tmp_path: Path) -> None:
     assert not multiprocessing.active_children()
 
 
+def test_chunks_sent_while_a_batch_is_read_come_first(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, prefix="p")
+    events = _events(23)
+    lines = _lines(events)
+    pool = PreparePool(settings, 1, inline=lambda rest: [], chunk_events=5)
+    try:
+        sent = pool.batch()
+        sent.add(lines[:5])
+        sent.add(lines[5:10])
+        assert list(sent.results(events, lines)) == prepare_each(events, settings, CachingRedactor())
+    finally:
+        pool.close()
+
+
 def test_a_worker_that_cannot_start_leaves_the_batch_to_this_process(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, prefix="p", redact_patterns="(")  # the worker's redactor fails
     taken: list[int] = []
@@ -83,13 +97,15 @@ def test_a_killed_worker_leaves_the_rest_of_the_batch_to_this_process(tmp_path: 
 def test_the_forwarder_prepares_large_batches_in_a_worker(tmp_path: Path) -> None:
     spool = tmp_path / "state" / "spool"
     spool.mkdir(parents=True, mode=0o700)
-    written = write_events(spool, 60)
+    written = write_events(spool, 1100)
     settings = make_settings(tmp_path, "kafka.invalid:9092", prefix="p", forwarder_workers=1)
     sink = MemorySink()
     clock = FakeClock()
-    forwarder = Forwarder([str(spool)], settings, sink=sink, clock=clock, sleep=clock.sleep, pool_from=50)
+    forwarder = Forwarder(
+        [str(spool)], settings, sink=sink, clock=clock, sleep=clock.sleep, batch_events=500, pool_from=400
+    )  # the first batch starts the worker; it gets the next ones chunk by chunk while they are read
     result = forwarder.run(RunOptions(until_empty=True))
-    assert result.reason == "drained" and result.delivered == 60
+    assert result.reason == "drained" and result.delivered == 1100 and sink.batches == 3
     assert sink.event_ids == [event_id for event_id, _session in written]
     assert forwarder._pool is not None and not forwarder._pool.broken
     assert not multiprocessing.active_children()  # closed when the run ended
