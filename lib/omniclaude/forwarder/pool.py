@@ -2,14 +2,15 @@
 
 The drain loop spends its CPU on two things of similar cost: preparing records (redaction above all,
 see `prepare`) and kafka-python's `send`. Both hold the GIL, so threads would not help; a worker
-process does. `PreparePool.results(events)` yields what `prepare_each` gives for every event, in
-order, while the worker(s) prepare the chunks after it. A worker is sent the spool lines, which it
+process does. `PreparePool.results(events, lines)` yields what `prepare_each` gives for every event,
+in order, while the worker(s) prepare the chunks after it; `PreparePool.batch()` also lets a caller send
+a batch's first chunks while it is still reading the rest. A worker is sent the spool lines, which it
 parses again: cheaper than sending the parsed events.
 
 - Workers are started with `spawn` (safe beside kafka-python's sender thread, and the only method on
-  Windows) on the first batch that uses them; starting costs about half a second (imports and the
-  redaction database), so `Forwarder` uses the pool only for batches of `POOL_FROM_EVENTS` or more.
-  A forwarder that moves a few events at a time never starts a worker.
+  Windows) on the first chunk sent; starting costs about half a second (imports and the redaction
+  database), so `Forwarder` starts the pool only on a batch of `POOL_FROM_EVENTS` or more (and then
+  uses it for every batch). A forwarder that moves a few events at a time never starts a worker.
 - Each worker builds its own `CachingRedactor` from `settings.extra_redact_patterns` and prepares with
   the same settings as the forwarder (capture mode, prompt hash key, topic prefix).
 - A worker that cannot start or dies (killed, out of memory) breaks the pool: `results` logs it once,
