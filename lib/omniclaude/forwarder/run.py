@@ -258,10 +258,10 @@ class Forwarder:
         try:
             reader = channel.reader()
             # With the workers running, they start on a batch's first chunks while the rest is read.
-            pool = self._pool if self._pool is not None and not self._pool.broken else None
-            sent = pool.batch() if pool is not None else None
-            if pool is not None and sent is not None:
-                batch = reader.read(self._batch_events, self._batch_bytes, sent.add, pool.chunk_events)
+            sent: PreparedBatch | None = None
+            if self._pool is not None and not self._pool.broken:
+                sent = self._pool.batch()
+                batch = reader.read(self._batch_events, self._batch_bytes, sent.add, self._pool.chunk_events)
             else:
                 batch = reader.read(self._batch_events, self._batch_bytes)
         except OSError as exc:
