@@ -2,10 +2,10 @@
 
 The drain loop spends its CPU on two things of similar cost: preparing records (redaction above all,
 see `prepare`) and kafka-python's `send`. Both hold the GIL, so threads would not help; a worker
-process does. `PreparePool.results(events, lines)` yields what `prepare_each` gives for every event,
-in order, while the worker(s) prepare the chunks after it; `PreparePool.batch()` also lets a caller send
-a batch's first chunks while it is still reading the rest. A worker is sent the spool lines, which it
-parses again: cheaper than sending the parsed events.
+process does. A batch (`PreparePool.batch()`) is sent chunk by chunk, its first chunks while the caller
+still reads the rest (`PreparedBatch.add`); `PreparedBatch.results(events, lines)` sends what is left and
+yields what `prepare_each` gives for every event, in order, while the worker(s) prepare the chunks after
+it. A worker is sent the spool lines, which it parses again: cheaper than sending the parsed events.
 
 - Workers are started with `spawn` (safe beside kafka-python's sender thread, and the only method on
   Windows) on the first chunk sent; starting costs about half a second (imports and the redaction
@@ -13,7 +13,7 @@ parses again: cheaper than sending the parsed events.
   uses it for every batch). A forwarder that moves a few events at a time never starts a worker.
 - Each worker builds its own `CachingRedactor` from `settings.extra_redact_patterns` and prepares with
   the same settings as the forwarder (capture mode, prompt hash key, topic prefix).
-- A worker that cannot start or dies (killed, out of memory) breaks the pool: `results` logs it once,
+- A worker that cannot start or dies (killed, out of memory) breaks the pool: it is logged once, `results`
   prepares the rest of the batch in this process, and the pool stays closed. The output is the same
   either way; only the speed differs.
 - `close()` stops the workers; a worker whose forwarder ends any other way (killed, too) notices and exits.
@@ -91,11 +91,6 @@ class PreparePool:
     def batch(self) -> PreparedBatch:
         """A new batch to send chunk by chunk (`PreparedBatch.add`) and then take (`results`)."""
         return PreparedBatch(self)
-
-    def results(self, events: Sequence[dict[str, Any]], lines: Sequence[bytes]) -> Iterator[OutgoingRecord | str]:
-        """Yields `prepare_each`'s result for every event of `events`, in order; `lines[i]` is the spool
-        line `events[i]` was parsed from (what a worker is sent: a line is cheaper to send than a dict)."""
-        return self.batch().results(events, lines)
 
     def _submit(self, lines: Sequence[bytes]) -> Future[list[OutgoingRecord | str]] | None:
         """Sends one chunk to a worker (starting the workers on first use); None once the pool is broken."""

@@ -41,9 +41,11 @@ def test_results_match_preparing_in_process(tmp_path: Path) -> None:
     expected = prepare_each(events, settings, CachingRedactor())
     pool = PreparePool(settings, 2, inline=lambda rest: [], chunk_events=7)
     try:
-        results = list(pool.results(events, _lines(events)))
+        results = list(pool.batch().results(events, _lines(events)))
         assert results == expected
-        assert list(pool.results(events[:3], _lines(events[:3]))) == expected[:3]  # the workers serve batch after batch
+        assert (
+            list(pool.batch().results(events[:3], _lines(events[:3]))) == expected[:3]
+        )  # the workers serve batch after batch
     finally:
         pool.close()
     assert not pool.broken
@@ -74,9 +76,11 @@ def test_a_worker_that_cannot_start_leaves_the_batch_to_this_process(tmp_path: P
         return ["inline"] * len(rest)
 
     pool = PreparePool(settings, 1, inline, chunk_events=5)
-    assert list(pool.results(_events(12), _lines(_events(12)))) == ["inline"] * 12
+    assert list(pool.batch().results(_events(12), _lines(_events(12)))) == ["inline"] * 12
     assert pool.broken and taken == [12]
-    assert list(pool.results(_events(3), _lines(_events(3)))) == ["inline"] * 3  # closed for good: no new worker
+    assert (
+        list(pool.batch().results(_events(3), _lines(_events(3)))) == ["inline"] * 3
+    )  # closed for good: no new worker
     assert not multiprocessing.active_children()
 
 
@@ -85,7 +89,7 @@ def test_a_killed_worker_leaves_the_rest_of_the_batch_to_this_process(tmp_path: 
     redactor = CachingRedactor()
     pool = PreparePool(settings, 1, lambda rest: prepare_each(rest, settings, redactor), chunk_events=4)
     events = _events(20)
-    results = pool.results(events, _lines(events))
+    results = pool.batch().results(events, _lines(events))
     first = [next(results) for _ in range(4)]  # the first chunk came back: the worker runs
     for child in multiprocessing.active_children():
         os.kill(child.pid or 0, signal.SIGKILL)
@@ -119,7 +123,7 @@ from omniclaude.forwarder.pool import PreparePool
 
 if __name__ == "__main__":
     pool = PreparePool(Settings({}, home=sys.argv[1]), 1, lambda rest: [])
-    list(pool.results([{}], [b'{"event_id": "e", "event_type": "agent_action"}']))
+    list(pool.batch().results([{}], [b'{"event_id": "e", "event_type": "agent_action"}']))
     print(*[child.pid for child in multiprocessing.active_children()], flush=True)
     time.sleep(120)
 """
