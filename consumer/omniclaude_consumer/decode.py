@@ -16,6 +16,7 @@ message (`TooDeep`, `Undecodable`), so one message can only ever be dead-lettere
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Annotated, Any, Literal, Union
 
@@ -65,6 +66,9 @@ FAST = _typed_envelopes()
 _validate_json = FAST.validator.validate_json  # the compiled validator itself: no per-call wrapper
 
 
+_topic_for = functools.cache(topic_for)  # a validated event type is one of a few: the cache stays small
+
+
 def decode(message: Message, *, topic_prefix: str, max_bytes: int) -> Envelope:
     """Returns the message's validated envelope; raises a `PermanentError` subclass naming the problem.
 
@@ -84,7 +88,7 @@ def decode(message: Message, *, topic_prefix: str, max_bytes: int) -> Envelope:
             envelope = Envelope.parse_json(value)
         except (ValueError, TypeError) as exc:
             raise _explain(value, exc) from None
-    expected = topic_for(envelope.event_type, topic_prefix)
+    expected = _topic_for(envelope.event_type, topic_prefix)
     if expected != message.topic:
         raise UnexpectedTopic(
             f"event_type {envelope.event_type!r} belongs on topic {expected!r}, not {message.topic!r}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 
@@ -26,7 +27,7 @@ class Message(NamedTuple):
     offset: int
     key: bytes | None
     value: bytes | None
-    headers: tuple[Header, ...] = ()
+    headers: Sequence[Header] = ()
     timestamp_ms: int | None = None
 
     @property
