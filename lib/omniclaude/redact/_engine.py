@@ -372,14 +372,15 @@ _PROSE_IS: Final = (
 
 
 def _prose(words: str, literal: Callable[[str], str], closers: str) -> str:
-    """The prose rule's pattern: a password word (``words``), maybe ``for <something>``, a verb or colon,
-    maybe an opening quote, then the value, which stops at a space, a quote or one of ``closers``.
-    ``literal`` writes each word and quote."""
+    """The prose rule's pattern: a password word (``words``), maybe ``for <something>``, a verb or colon
+    (a verb may have a colon after it), maybe an opening quote, then the value, which stops at a space, a
+    quote or one of ``closers``. ``literal`` writes each word and quote."""
     return (
         r"(?<![\w$.-])"
         + words
         + r"(?:[ \t]+(?:" + "|".join(map(literal, _PROSE_FOR)) + r")(?:[ \t]+\S{1,40}){1,3}?)?"
-        + r"[ \t]*(?:" + "|".join(map(literal, _PROSE_IS)) + r")(?![\w])[ \t]*[\"'`" + literal("“«") + "]?"
+        + r"[ \t]*(?:" + "|".join(map(literal, _PROSE_IS)) + r")(?![\w])[ \t]*(?:" + literal(":") + r"[ \t]*)?"
+        + r"[\"'`" + literal("“«") + "]?"
         + r"(?P<v>[^\s\"'`" + closers + r"\\]{4,})"
     )  # fmt: skip
 

@@ -199,6 +199,8 @@ def _contextual() -> list[Case]:
     add("prose-password", "my password is {s} btw", f.password(14))
     add("prose-password", "The password for the admin account is {s}.", f.password(14))
     add("prose-password", "Mein Passwort ist {s}", f.password(14))
+    add("prose-password", "PASSWORD ist: {s}", f.password(14))
+    add("prose-password", "the admin password is: '{s}'", f.password(14))
     add("prose-password", "Das Kennwort lautet {s}", f.password(14))
     add("prose-password", "mon mot de passe est {s}", f.password(14))
     add("prose-password", "mi contraseña es {s}", f.password(14))
@@ -299,6 +301,7 @@ def _negatives() -> list[Case]:
         "My password is not stored anywhere.",
         "mot de passe oublié ?",
         "password is required",
+        "The password is: required",
     ]
     generated = [
         f"commit {f.of(HEX, 40)}",
