@@ -297,10 +297,14 @@ class SpoolReader:
     `Batch.skipped` counts those first met by this reader: a batch read again after a failed delivery
     does not count (or quarantine) them twice. Raises OSError
     when the spool cannot be read.
+
+    `loads` parses one line's bytes, raising what `_fastjson.loads(line.decode("utf-8"))` raises (which
+    it is by default; the forwarder gives a faster one with the same results).
     """
 
-    def __init__(self, directory: str) -> None:
+    def __init__(self, directory: str, loads: Callable[[bytes], object] | None = None) -> None:
         self.directory = directory
+        self._loads = loads or _loads
         self._cursor_path = os.path.join(directory, "cursor")
         try:
             check_dir(directory)
@@ -421,7 +425,7 @@ class SpoolReader:
             start = stop + 1
             if not raw.strip():
                 continue
-            problem = _event_or_problem(raw)
+            problem = _event_or_problem(raw, self._loads)
             if isinstance(problem, dict):
                 events.append(problem)
                 lines.append(raw)
@@ -561,10 +565,14 @@ def quarantined_lines(directory: str) -> int:
         return 0
 
 
-def _event_or_problem(raw: bytes) -> dict[str, object] | str:
-    """Returns the event of one spool line, or why it is unreadable; never raises."""
+def _loads(raw: bytes) -> object:
+    return _fastjson.loads(raw.decode("utf-8"))
+
+
+def _event_or_problem(raw: bytes, loads: Callable[[bytes], object]) -> dict[str, object] | str:
+    """Returns the event of one spool line (parsed by `loads`), or why it is unreadable; never raises."""
     try:
-        event = _fastjson.loads(raw.decode("utf-8"))
+        event = loads(raw)
     except RecursionError:
         return f"nested deeper than {_fastjson.EVENT_MAX_DEPTH} levels"
     except UnicodeDecodeError as exc:

@@ -26,8 +26,8 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from omniclaude import _fastjson
 from omniclaude.config import Settings
+from omniclaude.forwarder import codec
 from omniclaude.forwarder.prepare import OutgoingRecord, Redacting, prepare_each
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def _exit_with(sentinel: int) -> None:
 def _prepare_chunk(lines: Sequence[bytes]) -> list[OutgoingRecord | str]:
     """Runs in a worker: `prepare_each` for the events of one chunk of spool lines."""
     settings, redactor = _WORKER[0]
-    events: list[Any] = [_fastjson.loads(line.decode("utf-8")) for line in lines]
+    events: list[Any] = [codec.loads(line) for line in lines]
     return prepare_each(events, settings, redactor)
 
 

@@ -35,6 +35,7 @@ from typing import Any, NamedTuple, Protocol
 from omniclaude import _fastjson, prompt_hash, topics
 from omniclaude.config import Settings
 from omniclaude.envelope import cut_at_boundary
+from omniclaude.forwarder import codec
 
 OMITTED_PROMPT = "[prompt not captured]"
 UNKNOWN_EVENT_TYPE = "unknown-event-type"
@@ -213,7 +214,7 @@ def prepare(envelope: dict[str, Any], settings: Settings, redactor: Redacting) -
     return OutgoingRecord(
         topic=topic,
         key=None if key is None else _utf8(key),
-        value=_utf8(_fastjson.dumps(safe)),
+        value=codec.dumps(safe),
         headers=headers,
         event_id=str(envelope.get("event_id")),
     )

@@ -35,6 +35,7 @@ from typing import Any
 from omniclaude import prompt_hash
 from omniclaude.backoff import Backoff
 from omniclaude.config import Settings
+from omniclaude.forwarder import codec
 from omniclaude.forwarder.errors import DeliveryAbandoned, DeliveryError, ForwarderConfigError
 from omniclaude.forwarder.lock import SpoolLock
 from omniclaude.forwarder.pool import POOL_FROM_EVENTS, PreparedBatch, PreparePool
@@ -119,7 +120,7 @@ class Channel:
     def reader(self) -> SpoolReader:
         """The spool reader (created on first use; raises OSError)."""
         if self._reader is None:
-            self._reader = SpoolReader(self.directory)
+            self._reader = SpoolReader(self.directory, codec.loads)
         return self._reader
 
     def has_pending(self) -> bool:
