@@ -106,6 +106,7 @@ def _subagent_files(main: str) -> list[str]:
 def targets_of(events: Iterable[Mapping[str, Any]]) -> Targets:
     """The transcripts named by the trigger hook events among `events` (see the module docstring)."""
     found = Targets()
+    subagents: dict[str, list[str]] = {}  # per main transcript: its folder is listed once per batch
     for event in events:
         payload = event.get("payload")
         if event.get("event_type") != "claude_hook" or not isinstance(payload, dict):
@@ -126,7 +127,9 @@ def targets_of(events: Iterable[Mapping[str, Any]]) -> Targets:
         main = _string(hook_input.get("transcript_path"))
         if main is not None:
             found.add(Target(main, context))
-            for path in _subagent_files(main):
+            if main not in subagents:
+                subagents[main] = _subagent_files(main)
+            for path in subagents[main]:
                 found.add(Target(path, context))
         agent_path = _string(hook_input.get("agent_transcript_path"))
         if agent_path is not None:
