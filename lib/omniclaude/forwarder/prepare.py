@@ -249,7 +249,7 @@ def dead_letter(
     return OutgoingRecord(
         topic=topics.dead_letter_topic(prefix),
         key=key,
-        value=_utf8(_fastjson.dumps(value)),
+        value=codec.dumps(value),
         headers=headers,
         event_id=event_id,
     )
