@@ -88,7 +88,7 @@ def test_a_killed_worker_leaves_the_rest_of_the_batch_to_this_process(tmp_path: 
     settings = make_settings(tmp_path, prefix="p")
     redactor = CachingRedactor()
     pool = PreparePool(settings, 1, lambda rest: prepare_each(rest, settings, redactor), chunk_events=4)
-    events = _events(20)
+    events = _events(400)  # 100 chunks: far more than the worker can finish before it is killed
     results = pool.batch().results(events, _lines(events))
     first = [next(results) for _ in range(4)]  # the first chunk came back: the worker runs
     for child in multiprocessing.active_children():
