@@ -82,6 +82,11 @@ def dumps(value: object) -> str:
     return "".join(_encode(value, 0))
 
 
+def dumps_utf8(value: object) -> bytes:
+    """`dumps` encoded as UTF-8, a lone surrogate (which JSON text may carry) written as "?"."""
+    return dumps(value).encode("utf-8", "replace")
+
+
 def exceeds_depth(value: object, limit: int = MAX_DEPTH) -> bool:
     """True when objects and arrays nest more than `limit` levels deep in `value` (a scalar is level 0).
 

@@ -60,10 +60,6 @@ def new_envelope(
     }
 
 
-def _to_bytes(value: object) -> bytes:
-    return _fastjson.dumps(value).encode("utf-8", "replace")
-
-
 def _longest_string(node: object, best: tuple[int, object, object]) -> tuple[int, object, object]:
     """Finds (length, container, key) of the longest string below `node`."""
     items: list[tuple[object, object]]
@@ -102,7 +98,7 @@ def encode(envelope: dict[str, object], max_bytes: int) -> bytes:
     Strings in the payload are cut, longest first, until the line fits; the payload is modified in place.
     Raises ValueError if even an empty payload cannot fit.
     """
-    data = _to_bytes(envelope)
+    data = _fastjson.dumps_utf8(envelope)
     while len(data) + 1 > max_bytes:
         length, container, key = _longest_string(envelope.get("payload"), (0, None, None))
         excess = len(data) + 1 - max_bytes
@@ -112,5 +108,5 @@ def encode(envelope: dict[str, object], max_bytes: int) -> bytes:
         keep = cut_at_boundary(text, max(0, min(length - 64, length - excess - 48)))
         cut = len(text[keep:].encode("utf-8", "replace"))
         container[key] = text[:keep] + TRUNCATION_MARKER.format(cut)  # type: ignore[index]
-        data = _to_bytes(envelope)
+        data = _fastjson.dumps_utf8(envelope)
     return data + b"\n"

@@ -5,9 +5,9 @@ than the standard library (on the benchmark's hook events of 1.3 KiB: parsing 19
 encoding 12 -> 2 µs). The hook never imports this module: it keeps to the standard library
 (`omniclaude._fastjson`).
 
-`loads` and `dumps` give what `_fastjson` gives (`json.loads`, and compact `json.dumps` with non-ASCII kept,
-encoded as UTF-8 with lone surrogates replaced), and raise what it raises. Where orjson would differ, the
-standard library does the work:
+`loads` and `dumps` give what `_fastjson` gives (`json.loads`, and `dumps_utf8`: compact `json.dumps` with
+non-ASCII kept, encoded as UTF-8 with lone surrogates replaced), and raise what it raises. Where orjson
+would differ, the standard library does the work:
 
 - orjson reads an integer beyond 64 bits as a float: a line with a run of 19 digits or more (anywhere,
   strings included: cheap to find, and rare) is read by `json`;
@@ -61,8 +61,8 @@ def loads(line: bytes) -> object:
 
 def dumps(value: object) -> bytes:
     """Serialises JSON data compactly, non-ASCII kept, as UTF-8 (lone surrogates become "?"); raises
-    TypeError or ValueError as `_fastjson.dumps` does on other data."""
+    TypeError or ValueError as `_fastjson.dumps_utf8` does on other data."""
     try:
         return orjson.dumps(value)
     except orjson.JSONEncodeError:
-        return _fastjson.dumps(value).encode("utf-8", "replace")
+        return _fastjson.dumps_utf8(value)
