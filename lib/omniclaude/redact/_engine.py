@@ -1204,6 +1204,9 @@ class Redactor:
                     copy: list[object] = [None] * len(item)
                     new = memo[memo_key] = copy
                     stack.extend((element, copy, index, kind) for index, element in enumerate(item))
+                    pair_kind = _header_pair_kind(item) if kind is None else None
+                    if pair_kind is not None:  # as in `_copy`: the pair's second item, a string, has its kind
+                        stack[-1] = (item[1], copy, 1, pair_kind)
             else:
                 new = item
             if isinstance(parent, list):

@@ -361,6 +361,19 @@ def test_deep_nesting_does_not_recurse() -> None:
     assert out == "password=[REDACTED:password]"
 
 
+def test_a_header_pair_past_the_recursion_limit_is_redacted_as_near_the_top() -> None:
+    pair = ["X-Api-Key", "q7Zk2mP9xR4tW8vB"]
+    assert redact([pair]) == [["X-Api-Key", "[REDACTED:api-key]"]]
+    value: object = pair
+    for _ in range(60):
+        value = [value, ["Accept", "text/plain"]]
+    out = redact(value)
+    for _ in range(60):
+        assert isinstance(out, list) and out[1] == ["Accept", "text/plain"]
+        out = out[0]
+    assert out == ["X-Api-Key", "[REDACTED:api-key]"]
+
+
 def test_cyclic_input_terminates() -> None:
     loop: list[object] = ["token=abc"]
     loop.append(loop)
