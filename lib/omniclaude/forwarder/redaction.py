@@ -4,12 +4,15 @@
 to event: dict keys such as `max_tokens` or `input_tokens`, session ids, paths, tool names. `Redactor.redact_text`
 is pure (its contract), so its result for a string of up to `MAX_CACHED_CHARS` characters is kept and
 reused. Longer strings (tool input and output) are redacted every time. The cache is bounded (a few MB
-at most) and simply cleared when full.
+at most) and simply cleared when full. The short strings a walk leaves to be redacted together (see
+`Redactor._redact_short`) are looked up first: only those not known yet are scanned, and when the scan
+finds that no rule may match them, each is known from then on to need no redaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from omniclaude.redact import Redactor
 
@@ -36,3 +39,25 @@ class CachingRedactor(Redactor):
                 self._cache.clear()
             result = self._cache[text] = super().redact_text(text)
         return result
+
+    def _redact_short(self, short: list[Any]) -> None:
+        """`Redactor._redact_short` for the strings not in the cache; those that need no redaction join it."""
+        cache = self._cache
+        unknown: list[Any] = []
+        for container, slot, text in zip(short[::3], short[1::3], short[2::3], strict=True):
+            known = cache.get(text)
+            if known is None:
+                unknown += (container, slot, text)
+            elif known is not text:
+                container[slot] = known
+        texts = unknown[2::3]
+        if not texts:
+            return
+        if self._may_need_redaction(texts):
+            for container, slot, text in zip(unknown[::3], unknown[1::3], texts, strict=True):
+                container[slot] = self.redact_text(text)
+            return
+        if len(cache) + len(texts) > MAX_CACHE_ENTRIES:
+            cache.clear()
+        for text in texts:
+            cache[text] = text

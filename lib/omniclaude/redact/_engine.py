@@ -638,6 +638,8 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         value=("v",),
         accept=_names_a_secret,
         triggers=(("[",), _KEY_WORD_TRIGGERS),
+        # A name that names a secret holds a stem (or is ``sig``): a cheaper pass than the pattern's.
+        scan=r"\[[ \t]*\\?[\"'][A-Za-z0-9_.-]*(?:" + _STEM[3:-1] + r"|sig)",
     ),
     _rule(
         "secret",
@@ -706,7 +708,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         keyed=True,
         accept=_names_a_secret,
         triggers=(_KEY_WORD_TRIGGERS, ("</",)),
-        scan=r"<[^<>]*" + _STEM + r"[A-Za-z0-9_.-]*>[^<]+</",
+        scan=r"<[A-Za-z0-9_.:-]*" + _STEM + r"[A-Za-z0-9_.-]*>[^<]+</",
     ),
     _rule(
         "secret",
@@ -1099,19 +1101,22 @@ class Redactor:
         return copy
 
     def _redact_short(self, short: _Short) -> None:
-        """Redacts the short text values a walk left in place. One Hyperscan pass over all of them joined
-        (compiled on the first join of `_SCAN_FROM` characters or more) tells whether any rule may match
-        any of them (each is a part of the joined text, and the scan patterns have no anchors); most often
-        none may, and none is looked at."""
-        if not short:
+        """Redacts the short text values a walk left in place, when :meth:`_may_need_redaction` says any may
+        need it; most often none does, and none is looked at alone."""
+        if not short or not self._may_need_redaction(short[2::3]):
             return
-        if not self._custom:
-            joined = "\n\n".join(short[2::3])
-            scan = _rule_scan(joined)
-            if scan is not None and not _scanned(scan, joined)[0]:
-                return
         for container, slot, text in zip(short[::3], short[1::3], short[2::3], strict=True):
             container[slot] = self.redact_text(text)
+
+    def _may_need_redaction(self, texts: Sequence[str]) -> bool:
+        """False when one Hyperscan pass over ``texts`` joined (compiled on the first join of `_SCAN_FROM`
+        characters or more) finds that no rule may match any of them: each is a part of the joined text,
+        and the scan patterns have no anchors. True without the scan, or with extra patterns."""
+        if self._custom:
+            return True
+        joined = "\n\n".join(texts)
+        scan = _rule_scan(joined)
+        return scan is None or bool(_scanned(scan, joined)[0])
 
     def _copy(self, item: object, kind: str | None, memo: _Memo, short: _Short, depth: int) -> object:
         """The copy of ``item``, recursing while ``depth`` is below _MAX_RECURSION. Dict keys and
