@@ -17,9 +17,10 @@ Contract:
   rescanned from many starting points. Extra patterns from configuration are the caller's
   to keep linear.
 - Fast: one Hyperscan pass over a text names the rules that may match it (see ``_scan``); only
-  those run. (A text over 64 KiB, and a short one before the pass is compiled, runs the rules whose
+  those run. (A text over 1 MiB, and a short one before the pass is compiled, runs the rules whose
   trigger literals it holds.) Keyword rules are tried only where a stem starts (or at the start of
-  a line that holds one), vendor rules start on their literal prefix.
+  a line that holds one; everywhere in a short text before the pass is compiled), vendor rules start
+  on their literal prefix.
 - A text that is a JSON object or array is redacted as the structure it holds first (which sees
   through its escapes), then as text.
 
@@ -534,6 +535,8 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         r"(?<![A-Za-z0-9+/])(?:MII[A-Za-z0-9+/]{3}IBA[AD]|MHcCAQEE|MC4CAQAw|MIGHAgEAMBMG|b3BlbnNzaC1rZXktdjE)"
         r"[A-Za-z0-9+/=]{36,}(?:(?:\r?\n|\\{1,8}n)[ \t]*[A-Za-z0-9+/=]{4,})*",
         triggers=(("miigha", "mii", "mhccaqee", "mc4caqaw", "b3blbnnzac1rzxktdje"),),
+        # the start alone: Hyperscan scanned the whole pattern in time growing faster than the text
+        scan=r"MII[A-Za-z0-9+/]{3}IBA[AD]|MHcCAQEE|MC4CAQAw|MIGHAgEAMBMG|b3BlbnNzaC1rZXktdjE",
     ),
     _rule(  # a PEM private key, base64-wrapped (kubeconfig client-key-data, Secret data)
         "private-key",
@@ -826,11 +829,13 @@ def _looks_like_json(text: str) -> bool:
 
 # The built-in rules' patterns in one Hyperscan database, compiled (a fraction of a second) when the first
 # text of _SCAN_FROM characters or more comes, so that a process that only redacts a few log lines never
-# compiles it. From then on every text is scanned with it, up to _SCAN_UP_TO characters: on some longer
-# texts a scan slows down more than linearly (one rule matched early, the others running on), so those go
-# by trigger literals, which stays linear.
+# compiles it. From then on every text is scanned with it, up to _SCAN_UP_TO characters (four times the
+# default event cap): a longer text goes by trigger literals, which stays linear whatever the database does,
+# and its keyword rules still run only at the stems (a pass for the stems alone). Hyperscan runs some
+# patterns slower than linearly (an alternation followed by a long run, as the DER key rule had): such a
+# rule scans for its start alone.
 _SCAN_FROM: Final = 256
-_SCAN_UP_TO: Final = 64 * 1024
+_SCAN_UP_TO: Final = 1024 * 1024
 _RULE_SCAN: Final[list[RuleScan]] = []
 _RULE_SCAN_LOCK: Final = threading.Lock()
 
@@ -1023,6 +1028,8 @@ class Redactor:
         else:  # the rules whose trigger literals the folded text holds
             folded = _fold(text)
             chosen = [] if _ANY_TRIGGER.search(folded) is None else [r for r in _BUILTIN_RULES if _triggered(r, folded)]
+            if SCAN_AVAILABLE and len(text) > _SCAN_UP_TO and any(rule.at_stems for rule in chosen):
+                stems = {id(text): (text, _stem_scan().scan(text)[1])}
         if not chosen and not self._custom:
             return text
         return self._apply(text, [*chosen, *self._custom], stems)
