@@ -8,9 +8,9 @@ Usage: python bench/redact.py [--events N] [--runs K]
    and passwords, as real code does). One event in ten also carries a fake credential from the test
    corpus. Measured: redaction alone (`CachingRedactor.redact`, the whole rule set, on the parsed
    events), and the forwarder's loop (parse the spool line, redact, serialise, with the forwarder's
-   orjson codec). Baseline: json.loads +
-   json.dumps of the same lines, in the same run. The target is 15,000 events/s (60 MB/s) for
-   redaction alone; the summary line gives it and its ratio to the bare JSON round trip.
+   orjson codec). Baseline: json.loads + json.dumps of the same lines, in the same run. The target is
+   15,000 events/s (60 MB/s) for redaction alone; the summary line gives it and its ratio to the bare
+   JSON round trip.
 2. Linear time: each adversarial input (a repeated unit that starts many near-matches) is redacted at
    256 KiB (four times in a row, as much work as the larger size) and at 1 MiB, back to back, K times; the
    report gives the median of the K time ratios (linear is about 4, the target under 5).

@@ -642,7 +642,7 @@ _BUILTIN_RULES: Final[tuple[_Rule, ...]] = (
         accept=_names_a_secret,
         triggers=(("[",), _KEY_WORD_TRIGGERS),
         # A name that names a secret holds a stem (or is ``sig``): a cheaper pass than the pattern's.
-        scan=r"\[[ \t]*\\?[\"'][A-Za-z0-9_.-]*(?:" + _STEM[3:-1] + r"|sig)",
+        scan=r"\[[ \t]*\\?[\"'][A-Za-z0-9_.-]*(?:" + _STEM + r"|sig)",
     ),
     _rule(
         "secret",
