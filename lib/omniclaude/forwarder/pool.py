@@ -8,9 +8,10 @@ yields what `prepare_each` gives for every event, in order, while the worker(s) 
 it. A worker is sent the spool lines, which it parses again: cheaper than sending the parsed events.
 
 - Workers are started with `spawn` (safe beside kafka-python's sender thread, and the only method on
-  Windows) on the first chunk sent; starting costs about half a second (imports and the redaction
+  Windows) on the first chunk; starting costs about half a second (imports and the redaction
   database), so `Forwarder` starts the pool only on a batch of `POOL_FROM_EVENTS` or more (and then
-  uses it for every batch). A forwarder that moves a few events at a time never starts a worker.
+  uses it for every batch). A forwarder that moves a few events at a time never starts a worker. Until
+  the workers are up (`ready()`), chunks are prepared in this process instead of waiting for them.
 - Each worker builds its own `CachingRedactor` from `settings.extra_redact_patterns` and prepares with
   the same settings as the forwarder (capture mode, prompt hash key, topic prefix).
 - A worker that cannot start or dies (killed, out of memory) breaks the pool: it is logged once, `results`
@@ -63,6 +64,11 @@ def _exit_with(sentinel: int) -> None:
     os._exit(0)
 
 
+def _started() -> bool:
+    """Runs in a worker as its first task: its end tells the forwarder that the worker is up."""
+    return True
+
+
 def _prepare_chunk(lines: Sequence[bytes]) -> list[OutgoingRecord | str]:
     """Runs in a worker: `prepare_each` for the events of one chunk of spool lines."""
     settings, redactor = _WORKER[0]
@@ -86,16 +92,18 @@ class PreparePool:
         self._inline = inline
         self.chunk_events = chunk_events
         self._executor: ProcessPoolExecutor | None = None
+        self._started: Future[bool] | None = None  # the workers' first task: done once they are up
         self.broken = workers < 1
 
     def batch(self) -> PreparedBatch:
         """A new batch to send chunk by chunk (`PreparedBatch.add`) and then take (`results`)."""
         return PreparedBatch(self)
 
-    def _submit(self, lines: Sequence[bytes]) -> Future[list[OutgoingRecord | str]] | None:
-        """Sends one chunk to a worker (starting the workers on first use); None once the pool is broken."""
+    def ready(self) -> bool:
+        """Whether the workers are up and take chunks; starts them on the first call. False once the
+        pool is broken (a worker that could not start breaks it here)."""
         if self.broken:
-            return None
+            return False
         try:
             if self._executor is None:
                 import multiprocessing  # here, not at import: a forwarder that never needs it starts faster
@@ -107,6 +115,20 @@ class PreparePool:
                     initializer=_start_worker,
                     initargs=(self._settings,),
                 )
+                self._started = self._executor.submit(_started)
+            if self._started is None or not self._started.done():
+                return False
+            self._started.result()
+        except Exception as exc:
+            self._fail(exc)
+            return False
+        return True
+
+    def _submit(self, lines: Sequence[bytes]) -> Future[list[OutgoingRecord | str]] | None:
+        """Sends one chunk to a worker; None while the workers start, or once the pool is broken."""
+        if not self.ready() or self._executor is None:
+            return None
+        try:
             return self._executor.submit(_prepare_chunk, lines)
         except Exception as exc:
             self._fail(exc)
@@ -133,25 +155,32 @@ class PreparedBatch:
 
     def __init__(self, pool: PreparePool) -> None:
         self._pool = pool
-        self._sent: list[tuple[Future[list[OutgoingRecord | str]] | None, int]] = []
+        # Each chunk: the worker's future (None: not sent, the workers were not up), its first line, its size.
+        self._sent: list[tuple[Future[list[OutgoingRecord | str]] | None, int, int]] = []
         self._lines = 0
 
     def add(self, lines: Sequence[bytes]) -> None:
-        """Sends the next `lines` of the batch to a worker; never raises."""
-        self._sent.append((self._pool._submit(lines), len(lines)))
+        """Sends the next `lines` of the batch to a worker, if the workers are up; never raises."""
+        self._sent.append((self._pool._submit(lines), self._lines, len(lines)))
         self._lines += len(lines)
 
     def results(self, events: Sequence[dict[str, Any]], lines: Sequence[bytes]) -> Iterator[OutgoingRecord | str]:
         """Yields `prepare_each`'s result for every event of `events`, in order (`lines[i]` gave
-        `events[i]`, and the lines `add` sent are the first ones). Chunks not taken are cancelled."""
+        `events[i]`, and the lines `add` sent are the first ones). A chunk not sent (the workers were
+        still starting) is prepared in this process, unless the workers came up meanwhile; then they get
+        the chunks after it. Chunks not taken are cancelled."""
         size = self._pool.chunk_events
         for start in range(self._lines, len(lines), size):
             self.add(lines[start : start + size])
         done = 0
         try:
-            for future, count in self._sent:
+            for index, (future, start, count) in enumerate(self._sent):
+                if future is None and self._pool.ready():
+                    self._send_after(index, lines)
                 if future is None:
-                    break
+                    yield from self._pool._inline(events[start : start + count])
+                    done += count
+                    continue
                 try:
                     prepared = future.result()
                 except Exception as exc:
@@ -163,8 +192,15 @@ class PreparedBatch:
                 yield from prepared
                 done += count
         finally:
-            for future, _count in self._sent:
+            for future, _start, _count in self._sent:
                 if future is not None:
                     future.cancel()
         if done < len(events):
             yield from self._pool._inline(events[done:])
+
+    def _send_after(self, index: int, lines: Sequence[bytes]) -> None:
+        """Sends the chunks after chunk `index` that were not sent."""
+        for later in range(index + 1, len(self._sent)):
+            future, start, count = self._sent[later]
+            if future is None:
+                self._sent[later] = (self._pool._submit(lines[start : start + count]), start, count)

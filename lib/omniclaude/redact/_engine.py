@@ -981,6 +981,14 @@ def _pair_kind(mapping: dict[Any, Any]) -> str | None:
     return None
 
 
+# The key sets (in order) of dicts of up to _MAX_SHAPE_KEYS keys whose every key is plain: it names no secret,
+# is not ``value``, and the built-in rules leave it as it is. The walk copies such a dict's keys as they are
+# (without extra patterns, which may redact any key). Hook inputs repeat a few sets; up to _MAX_PLAIN_SHAPES
+# are kept, then forgotten.
+_PLAIN_SHAPES: Final[set[tuple[object, ...]]] = set()
+_MAX_PLAIN_SHAPES: Final = 1024
+_MAX_SHAPE_KEYS: Final = 32
+
 # The walk recurses this deep at most, then goes on with a stack of its own.
 _MAX_RECURSION: Final = 50
 _Memo = dict[tuple[int, "str | None"], object]
@@ -1147,9 +1155,13 @@ class Redactor:
         depth += 1
         if isinstance(item, dict):
             custom = bool(self._custom)
+            shape = tuple(item) if len(item) <= _MAX_SHAPE_KEYS and not custom else None
+            if shape in _PLAIN_SHAPES:
+                return self._copy_plain_dict(item, memo_key, memo, short, depth)
             mapping: dict[object, object] = {}
             memo[memo_key] = mapping
             renamed = False  # whether a key was redacted: a later key may then meet it
+            plain = True  # whether every key so far is plain (see _PLAIN_SHAPES)
             for key, element in item.items():
                 new_key, element_kind = key, None
                 if isinstance(key, str):
@@ -1163,6 +1175,7 @@ class Redactor:
                         if triggered or custom:
                             new_key = self.redact_text(key)
                             renamed = renamed or new_key != key
+                        plain = plain and element_kind is None and not is_value and new_key == key
                     if renamed and new_key in mapping:  # a redacted key met again: the first value stays
                         continue
                 if isinstance(element, str):
@@ -1177,6 +1190,10 @@ class Redactor:
                     mapping[new_key] = self._copy(element, element_kind, memo, short, depth)
                 else:
                     mapping[new_key] = element
+            if plain and shape is not None:
+                if len(_PLAIN_SHAPES) >= _MAX_PLAIN_SHAPES:
+                    _PLAIN_SHAPES.clear()
+                _PLAIN_SHAPES.add(shape)
             return mapping
         sequence = cast("list[object] | tuple[object, ...]", item)
         copy: list[object] = list(sequence)  # what needs no redaction stays as it is
@@ -1195,6 +1212,22 @@ class Redactor:
             elif isinstance(element, (dict, list, tuple)):
                 copy[index] = self._copy(element, kind, memo, short, depth)
         return copy
+
+    def _copy_plain_dict(
+        self, item: dict[Any, Any], memo_key: tuple[int, str | None], memo: _Memo, short: _Short, depth: int
+    ) -> dict[object, object]:
+        """`_copy` of a dict whose every key is plain: its keys stay, and only its values are looked at."""
+        mapping: dict[object, object] = dict(item)
+        memo[memo_key] = mapping
+        for key, element in item.items():
+            if isinstance(element, str):
+                if len(element) < _SCAN_FROM and element[:1] not in _JSON_OPENERS:
+                    short += (mapping, key, element)
+                else:
+                    mapping[key] = self.redact_text(element)
+            elif isinstance(element, (dict, list, tuple)):
+                mapping[key] = self._copy(element, None, memo, short, depth)
+        return mapping
 
     def _walk(self, value: object, kind: str | None, memo: _Memo) -> object:
         """The redacted copy of ``value``, walked with a stack instead of recursion."""

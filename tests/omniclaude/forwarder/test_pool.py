@@ -35,11 +35,20 @@ def _lines(events: list[dict[str, Any]]) -> list[bytes]:
     return [json.dumps(event).encode() for event in events]
 
 
+def _up(pool: PreparePool) -> PreparePool:
+    """Waits until the pool's workers are up (it starts them), so that they take every chunk."""
+    deadline = time.monotonic() + 60
+    while not pool.ready():
+        assert not pool.broken and time.monotonic() < deadline
+        time.sleep(0.02)
+    return pool
+
+
 def test_results_match_preparing_in_process(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, prefix="p")
     events = _events(40)
     expected = prepare_each(events, settings, CachingRedactor())
-    pool = PreparePool(settings, 2, inline=lambda rest: [], chunk_events=7)
+    pool = _up(PreparePool(settings, 2, inline=lambda rest: [], chunk_events=7))
     try:
         results = list(pool.batch().results(events, _lines(events)))
         assert results == expected
@@ -57,7 +66,7 @@ def test_chunks_sent_while_a_batch_is_read_come_first(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, prefix="p")
     events = _events(23)
     lines = _lines(events)
-    pool = PreparePool(settings, 1, inline=lambda rest: [], chunk_events=5)
+    pool = _up(PreparePool(settings, 1, inline=lambda rest: [], chunk_events=5))
     try:
         sent = pool.batch()
         sent.add(lines[:5])
@@ -65,6 +74,27 @@ def test_chunks_sent_while_a_batch_is_read_come_first(tmp_path: Path) -> None:
         assert list(sent.results(events, lines)) == prepare_each(events, settings, CachingRedactor())
     finally:
         pool.close()
+
+
+def test_chunks_are_prepared_here_until_the_workers_are_up_then_by_them(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, prefix="p")
+    redactor = CachingRedactor()
+    taken: list[int] = []
+
+    def inline(rest: Sequence[dict[str, Any]]) -> list[OutgoingRecord | str]:
+        if not taken:  # the first chunk: the worker is still starting; it is up when the chunk is done
+            _up(pool)
+        taken.append(len(rest))
+        return prepare_each(rest, settings, redactor)
+
+    pool = PreparePool(settings, 1, inline, chunk_events=5)
+    events = _events(23)
+    try:
+        assert list(pool.batch().results(events, _lines(events))) == prepare_each(events, settings, redactor)
+    finally:
+        pool.close()
+    assert taken == [5, 5]  # the second chunk too: the worker was sent the chunks after it
+    assert not pool.broken
 
 
 def test_a_worker_that_cannot_start_leaves_the_batch_to_this_process(tmp_path: Path) -> None:
@@ -76,8 +106,12 @@ def test_a_worker_that_cannot_start_leaves_the_batch_to_this_process(tmp_path: P
         return ["inline"] * len(rest)
 
     pool = PreparePool(settings, 1, inline, chunk_events=5)
+    deadline = time.monotonic() + 60
+    while not pool.broken:  # the worker's failure shows when the pool asks whether it is up
+        assert not pool.ready() and time.monotonic() < deadline
+        time.sleep(0.02)
     assert list(pool.batch().results(_events(12), _lines(_events(12)))) == ["inline"] * 12
-    assert pool.broken and taken == [12]
+    assert taken == [5, 5, 2]
     assert (
         list(pool.batch().results(_events(3), _lines(_events(3)))) == ["inline"] * 3
     )  # closed for good: no new worker
@@ -87,7 +121,7 @@ def test_a_worker_that_cannot_start_leaves_the_batch_to_this_process(tmp_path: P
 def test_a_killed_worker_leaves_the_rest_of_the_batch_to_this_process(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, prefix="p")
     redactor = CachingRedactor()
-    pool = PreparePool(settings, 1, lambda rest: prepare_each(rest, settings, redactor), chunk_events=4)
+    pool = _up(PreparePool(settings, 1, lambda rest: prepare_each(rest, settings, redactor), chunk_events=4))
     events = _events(400)  # 100 chunks: far more than the worker can finish before it is killed
     results = pool.batch().results(events, _lines(events))
     first = [next(results) for _ in range(4)]  # the first chunk came back: the worker runs

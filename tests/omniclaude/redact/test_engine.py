@@ -664,6 +664,20 @@ def test_walk_matches_the_reference_on_odd_structures() -> None:
             assert repr(fast.redact(value)) == repr(reference.reference(value))
 
 
+def test_a_dict_whose_keys_are_all_plain_is_walked_by_its_values() -> None:
+    redactor = Redactor()
+    first = {"session_id": "s", "transcript_path": "/t", "note": "hello"}
+    assert redactor.redact(first) == first
+    assert tuple(first) in engine._PLAIN_SHAPES  # keys that hold a stem but name no secret are plain
+    again = {"session_id": f"token={OPAQUE}", "transcript_path": ["password=x"], "note": {"apiKey": "k"}}
+    assert repr(redactor.redact(again)) == repr(_EveryRule().reference(again))
+    for named in ({"session_id": "s", "password": "p"}, {"name": "API_TOKEN", "value": "v"}, {GH_CLASSIC: 1}):
+        assert repr(redactor.redact(named)) == repr(_EveryRule().reference(named))
+        assert tuple(named) not in engine._PLAIN_SHAPES
+    custom = Redactor((r"session",))
+    assert custom.redact(first) == {"[REDACTED:custom]_id": "s", "transcript_path": "/t", "note": "hello"}
+
+
 def test_walk_copies_and_shares_like_before() -> None:
     shared = {"k": "v"}
     event = {"a": shared, "b": [shared], "c": "plain"}
