@@ -1,6 +1,6 @@
 """Redaction benchmark: events per second through the redactor, beside a bare json.loads + json.dumps.
 
-Usage: python bench/redact.py [--events N] [--runs K]
+Usage: python bench/redact.py [--events N] [--runs K] [--linear-kib S]
 
 1. Throughput: N events (default 5,000) of about 4 KiB each, as the hook writes them to the spool:
    `claude_hook` events built from the recorded Claude Code session (tests/fixtures), whose tool input
@@ -12,8 +12,8 @@ Usage: python bench/redact.py [--events N] [--runs K]
    15,000 events/s (60 MB/s) for redaction alone; the summary line gives it and its ratio to the bare
    JSON round trip.
 2. Linear time: each adversarial input (a repeated unit that starts many near-matches) is redacted at
-   256 KiB (four times in a row, as much work as the larger size) and at 1 MiB, back to back, K times; the
-   report gives the median of the K time ratios (linear is about 4, the target under 5).
+   S KiB (default 256; four times in a row, as much work as the larger size) and at 4S KiB, back to back,
+   K times; the report gives the median of the K time ratios (linear is about 4, the target under 5).
 
 Each measurement is repeated K times (default 3), the measurements taking turns; the report gives the best
 run of each (one core, no I/O).
@@ -120,6 +120,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--linear-kib", type=int, default=256)
     args = parser.parse_args()
     lines = make_events(args.events)
     megabytes = sum(len(line) for line in lines) / 1e6
@@ -139,10 +140,11 @@ def main() -> int:
     redactor = CachingRedactor()
     worst = 0.0
     for unit in ADVERSARIAL:
-        small = (unit * (256 * 1024 // len(unit) + 1))[: 256 * 1024]
-        big = (unit * (1024 * 1024 // len(unit) + 1))[: 1024 * 1024]
+        size = args.linear_kib * 1024
+        small = (unit * (size // len(unit) + 1))[:size]
+        big = (unit * (4 * size // len(unit) + 1))[: 4 * size]
         small_seconds = _best(redactor.redact_text, small, 1)
-        if small_seconds < 0.002:  # nothing to measure: the pre-filter skips it
+        if small_seconds < 0.002 * args.linear_kib / 256:  # nothing to measure: the pre-filter skips it
             print(f"  adversarial {unit!r:32} skipped by the pre-filter ({small_seconds * 1e3:.2f} ms)")
             continue
         ratios = []
@@ -152,7 +154,8 @@ def main() -> int:
         ratio = statistics.median(ratios)
         worst = max(worst, ratio)
         print(f"  adversarial {unit!r:32} 4x input: {ratio:4.1f}x time")
-    print(f"linear time: worst 4x-input ratio {worst:.1f} (target < 5)")
+    sizes = f"{args.linear_kib} KiB against {4 * args.linear_kib} KiB"
+    print(f"linear time: worst 4x-input ratio {worst:.1f} ({sizes}; target < 5)")
     print(summary_line("redaction", len(lines) / alone, "events/s", len(lines) / bare, ">=15000events/s"))
     return 0
 

@@ -17,8 +17,8 @@ Contract:
   rescanned from many starting points. Extra patterns from configuration are the caller's
   to keep linear.
 - Fast: one Hyperscan pass over a text names the rules that may match it (see ``_scan``); only
-  those run. (A text over 1 MiB, and a short one before the pass is compiled, runs the rules whose
-  trigger literals it holds.) Keyword rules are tried only where a stem starts (or at the start of
+  those run. (Without Hyperscan, and for a short text before the pass is compiled, the rules whose
+  trigger literals the text holds run.) Keyword rules are tried only where a stem starts (or at the start of
   a line that holds one; everywhere in a short text before the pass is compiled), vendor rules start
   on their literal prefix.
 - A text that is a JSON object or array is redacted as the structure it holds first (which sees
@@ -88,7 +88,7 @@ import json
 import math
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, cast, overload
 
@@ -829,13 +829,10 @@ def _looks_like_json(text: str) -> bool:
 
 # The built-in rules' patterns in one Hyperscan database, compiled (a fraction of a second) when the first
 # text of _SCAN_FROM characters or more comes, so that a process that only redacts a few log lines never
-# compiles it. From then on every text is scanned with it, up to _SCAN_UP_TO characters (four times the
-# default event cap): a longer text goes by trigger literals, which stays linear whatever the database does,
-# and its keyword rules still run only at the stems (a pass for the stems alone). Hyperscan runs some
+# compiles it. From then on every text is scanned with it, whatever its length. Hyperscan runs some
 # patterns slower than linearly (an alternation followed by a long run, as the DER key rule had): such a
 # rule scans for its start alone.
 _SCAN_FROM: Final = 256
-_SCAN_UP_TO: Final = 1024 * 1024
 _RULE_SCAN: Final[list[RuleScan]] = []
 _RULE_SCAN_LOCK: Final = threading.Lock()
 
@@ -846,8 +843,9 @@ def _new_rule_scan() -> RuleScan:
 
 
 def _rule_scan(text: str) -> RuleScan | None:
-    """The rule scan for ``text``, or None for a text too long, or short while the scan is not compiled."""
-    if len(text) > _SCAN_UP_TO or not SCAN_AVAILABLE:
+    """The rule scan for ``text``, or None without Hyperscan, or for a short text while the scan is not
+    compiled."""
+    if not SCAN_AVAILABLE:
         return None
     if not _RULE_SCAN:
         if len(text) < _SCAN_FROM:
@@ -1036,8 +1034,6 @@ class Redactor:
         else:  # the rules whose trigger literals the folded text holds
             folded = _fold(text)
             chosen = [] if _ANY_TRIGGER.search(folded) is None else [r for r in _BUILTIN_RULES if _triggered(r, folded)]
-            if SCAN_AVAILABLE and len(text) > _SCAN_UP_TO and any(rule.at_stems for rule in chosen):
-                stems = {id(text): (text, _stem_scan().scan(text)[1])}
         if not chosen and not self._custom:
             return text
         return self._apply(text, [*chosen, *self._custom], stems)
@@ -1156,8 +1152,11 @@ class Redactor:
         if isinstance(item, dict):
             custom = bool(self._custom)
             shape = tuple(item) if len(item) <= _MAX_SHAPE_KEYS and not custom else None
-            if shape in _PLAIN_SHAPES:
-                return self._copy_plain_dict(item, memo_key, memo, short, depth)
+            if shape in _PLAIN_SHAPES:  # its keys stay: only its values are looked at
+                plain_copy: dict[object, object] = dict(item)
+                memo[memo_key] = plain_copy
+                self._fill(plain_copy, item.items(), None, memo, short, pair_kind=None, depth=depth)
+                return plain_copy
             mapping: dict[object, object] = {}
             memo[memo_key] = mapping
             renamed = False  # whether a key was redacted: a later key may then meet it
@@ -1199,35 +1198,35 @@ class Redactor:
         copy: list[object] = list(sequence)  # what needs no redaction stays as it is
         memo[memo_key] = copy
         pair_kind = _header_pair_kind(sequence) if kind is None else None
-        for index, element in enumerate(sequence):
-            if isinstance(element, str):
-                if index == 1 and pair_kind is not None:
-                    copy[index] = self._redact_string(element, pair_kind)
-                elif kind is not None:
-                    copy[index] = self._redact_string(element, kind)
-                elif len(element) < _SCAN_FROM and element[:1] not in _JSON_OPENERS:
-                    short += (copy, index, element)
-                else:
-                    copy[index] = self.redact_text(element)
-            elif isinstance(element, (dict, list, tuple)):
-                copy[index] = self._copy(element, kind, memo, short, depth)
+        self._fill(copy, enumerate(sequence), kind, memo, short, pair_kind=pair_kind, depth=depth)
         return copy
 
-    def _copy_plain_dict(
-        self, item: dict[Any, Any], memo_key: tuple[int, str | None], memo: _Memo, short: _Short, depth: int
-    ) -> dict[object, object]:
-        """`_copy` of a dict whose every key is plain: its keys stay, and only its values are looked at."""
-        mapping: dict[object, object] = dict(item)
-        memo[memo_key] = mapping
-        for key, element in item.items():
+    def _fill(
+        self,
+        copy: Any,
+        slots: Iterable[tuple[Any, object]],
+        kind: str | None,
+        memo: _Memo,
+        short: _Short,
+        *,
+        pair_kind: str | None,
+        depth: int,
+    ) -> None:
+        """Puts the redacted copy of each ``(slot, value)`` of a list, or of a dict whose keys are all plain,
+        into ``copy`` (which holds the values as they are): strings of ``kind`` as secrets (slot 1 of a
+        header pair as ``pair_kind``), other long or JSON strings as text, short ones later (``short``)."""
+        for slot, element in slots:
             if isinstance(element, str):
-                if len(element) < _SCAN_FROM and element[:1] not in _JSON_OPENERS:
-                    short += (mapping, key, element)
+                if slot == 1 and pair_kind is not None:
+                    copy[slot] = self._redact_string(element, pair_kind)
+                elif kind is not None:
+                    copy[slot] = self._redact_string(element, kind)
+                elif len(element) < _SCAN_FROM and element[:1] not in _JSON_OPENERS:
+                    short += (copy, slot, element)
                 else:
-                    mapping[key] = self.redact_text(element)
+                    copy[slot] = self.redact_text(element)
             elif isinstance(element, (dict, list, tuple)):
-                mapping[key] = self._copy(element, None, memo, short, depth)
-        return mapping
+                copy[slot] = self._copy(element, kind, memo, short, depth)
 
     def _walk(self, value: object, kind: str | None, memo: _Memo) -> object:
         """The redacted copy of ``value``, walked with a stack instead of recursion."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from omniclaude.redact import _engine as engine
@@ -62,30 +61,17 @@ def test_word_starts_are_where_re_finds_the_words_ignoring_case() -> None:
         assert found <= set(words.scan(text)[1]), text
 
 
-@pytest.mark.parametrize("way", ["literals", "scan", "no hyperscan", "too long"])
+@pytest.mark.parametrize("way", ["literals", "scan", "no hyperscan"])
 def test_every_way_to_pick_rules_matches_every_rule(way: str, scan: RuleScan, monkeypatch: pytest.MonkeyPatch) -> None:
     # Before the database is compiled, short texts go by trigger literals; after, every text is scanned;
-    # without the hyperscan package (no wheel for the platform), everything goes by trigger literals; a
-    # text too long for the scan goes by trigger literals too, its keyword rules at its stems.
-    monkeypatch.setattr(engine, "_RULE_SCAN", [scan] if way in ("scan", "too long") else [])
-    monkeypatch.setattr(engine, "_SCAN_FROM", 0 if way in ("scan", "too long") else 10**9)
-    at_stems: list[str] = []
-    if way == "too long":
-        monkeypatch.setattr(engine, "_SCAN_UP_TO", -1)
-        subn_at_stems = engine._subn_at_stems
-
-        def counted(rule: Any, text: str, memo: Any) -> tuple[str, int]:
-            at_stems.append(text)
-            return subn_at_stems(rule, text, memo)
-
-        monkeypatch.setattr(engine, "_subn_at_stems", counted)
+    # without the hyperscan package (no wheel for the platform), everything goes by trigger literals.
+    monkeypatch.setattr(engine, "_RULE_SCAN", [scan] if way == "scan" else [])
+    monkeypatch.setattr(engine, "_SCAN_FROM", 0 if way == "scan" else 10**9)
     monkeypatch.setattr(engine, "SCAN_AVAILABLE", way != "no hyperscan")
     fast, reference = engine.Redactor(), _EveryRule()
     assert [text for text in CORPUS if fast.redact_text(text) != reference.redact_text(text)] == []
     if way == "no hyperscan":
         assert engine._rule_scan("x" * 1000) is None
-    if way == "too long":
-        assert at_stems  # the keyword rules ran at the stems
 
 
 def test_the_scan_finds_the_stems_of_each_piece_between_markers(scan: RuleScan) -> None:
