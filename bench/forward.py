@@ -16,7 +16,9 @@ Needs a Kafka broker: OMNICLAUDE_TEST_KAFKA=host:port, else one is started with 
    kafka-python is imported before either is timed. The ratio is forwarder rate / baseline rate. As
    diagnostics, the same spool is written again and drained with redaction replaced by a no-op (which
    also prepares in this process), and once more with `forwarder_workers=0` (everything prepared in
-   this process: what the worker process adds).
+   this process: what the worker process adds); and the CPU time an event costs the forwarder's process
+   (all its threads: the drain loop, kafka-python's sender, the worker pool's), its worker, and the bare
+   producer's process.
 2. Latency: a forwarder runs as its own process (`python -m omniclaude forward --follow`, warm), while
    this process writes R events a second (default 50) for S seconds (default 20) through the logger; a
    KafkaConsumer reads them and compares each event's occurred_at with its arrival time.
@@ -115,21 +117,24 @@ def drain_rate(bootstrap: str, events: int, inputs: list[tuple[dict[str, Any], d
             for line in Path(path).read_bytes().splitlines()
             if line.strip()
         ]
-        rate = forwarder_rate(spool, settings, events)
-        baseline = bare_producer_rate(settings, lines)
+        rate, forwarder_cpu, worker_cpu = forwarder_rate(spool, settings, events)
+        baseline, baseline_cpu = bare_producer_rate(settings, lines)
         shutil.rmtree(spool)
         write_events(settings_for(home, None, prefix), events, inputs)
-        unredacted = forwarder_rate(spool, settings, events, redactor=Unredacted())
+        unredacted = forwarder_rate(spool, settings, events, redactor=Unredacted())[0]
         shutil.rmtree(spool)
         write_events(settings_for(home, None, prefix), events, inputs)
         settings.forwarder_workers = 0
-        in_process = forwarder_rate(spool, settings, events)
+        in_process = forwarder_rate(spool, settings, events)[0]
     return {
         "forwarder_events_per_s": rate,
         "baseline_events_per_s": baseline,
         "ratio": rate / baseline,
         "forwarder_without_redaction_events_per_s": unredacted,
         "forwarder_without_workers_events_per_s": in_process,
+        "forwarder_process_cpu_us_per_event": forwarder_cpu,
+        "forwarder_worker_cpu_us_per_event": worker_cpu,
+        "baseline_process_cpu_us_per_event": baseline_cpu,
     }
 
 
@@ -140,17 +145,28 @@ class Unredacted:
         return value
 
 
-def forwarder_rate(spool: str, settings: Settings, events: int, redactor: Any = None) -> float:
+def _cpu_seconds() -> tuple[float, float]:
+    """CPU time so far of this process (all its threads) and of its ended children."""
+    times = os.times()
+    return times.user + times.system, times.children_user + times.children_system
+
+
+def forwarder_rate(spool: str, settings: Settings, events: int, redactor: Any = None) -> tuple[float, float, float]:
+    """Events per second of one drain, and the CPU microseconds an event of this process and of the
+    worker (which has ended when the run returns)."""
     forwarder = Forwarder([spool], settings, redactor=redactor)
+    own, children = _cpu_seconds()
     started = time.perf_counter()
     result = forwarder.run(RunOptions(until_empty=True, timeout=600))
     elapsed = time.perf_counter() - started
+    own_after, children_after = _cpu_seconds()
     if result.delivered != events:
         raise SystemExit(f"forwarder delivered {result.delivered} of {events} ({result.reason}: {result.last_error})")
-    return events / elapsed
+    return events / elapsed, (own_after - own) / events * 1e6, (children_after - children) / events * 1e6
 
 
-def bare_producer_rate(settings: Settings, lines: list[bytes]) -> float:
+def bare_producer_rate(settings: Settings, lines: list[bytes]) -> tuple[float, float]:
+    """Events per second of the bare producer, and its process's CPU microseconds an event."""
     from kafka import KafkaAdminClient
 
     topic = f"{settings.topic_prefix}.baseline"
@@ -160,6 +176,7 @@ def bare_producer_rate(settings: Settings, lines: list[bytes]) -> float:
     producer = create_producer(settings)
     producer.send(topic, b"warm-up").get(timeout=30)
     headers = [("event_type", b"claude_hook"), ("schema_version", b"1")]
+    own = _cpu_seconds()[0]
     started = time.perf_counter()
     for start in range(0, len(lines), 5000):
         futures = [
@@ -170,8 +187,9 @@ def bare_producer_rate(settings: Settings, lines: list[bytes]) -> float:
         if not all(future.succeeded() for future in futures):
             raise SystemExit("the bare producer lost records")
     elapsed = time.perf_counter() - started
+    cpu = (_cpu_seconds()[0] - own) / len(lines) * 1e6
     producer.close(timeout=10)
-    return len(lines) / elapsed
+    return len(lines) / elapsed, cpu
 
 
 def occurred(value: str) -> float:
