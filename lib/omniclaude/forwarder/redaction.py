@@ -54,8 +54,7 @@ class CachingRedactor(Redactor):
         if not texts:
             return
         if self._may_need_redaction(texts):
-            for container, slot, text in zip(unknown[::3], unknown[1::3], texts, strict=True):
-                container[slot] = self.redact_text(text)
+            self._redact_each(unknown)
             return
         if len(cache) + len(texts) > MAX_CACHE_ENTRIES:
             cache.clear()

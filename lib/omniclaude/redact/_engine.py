@@ -19,8 +19,8 @@ Contract:
 - Fast: one Hyperscan pass over a text names the rules that may match it (see ``_scan``); only
   those run. (Without Hyperscan, and for a short text before the pass is compiled, the rules whose
   trigger literals the text holds run.) Keyword rules are tried only where a stem starts (or at the start of
-  a line that holds one; everywhere in a short text before the pass is compiled), vendor rules start
-  on their literal prefix.
+  a line that holds one; everywhere in a text that went by trigger literals), vendor rules start on
+  their literal prefix.
 - A text that is a JSON object or array is redacted as the structure it holds first (which sees
   through its escapes), then as text.
 
@@ -1114,8 +1114,11 @@ class Redactor:
     def _redact_short(self, short: _Short) -> None:
         """Redacts the short text values a walk left in place, when :meth:`_may_need_redaction` says any may
         need it; most often none does, and none is looked at alone."""
-        if not short or not self._may_need_redaction(short[2::3]):
-            return
+        if short and self._may_need_redaction(short[2::3]):
+            self._redact_each(short)
+
+    def _redact_each(self, short: _Short) -> None:
+        """Puts each of the short text values ``short`` lists, redacted as text, in its place."""
         for container, slot, text in zip(short[::3], short[1::3], short[2::3], strict=True):
             container[slot] = self.redact_text(text)
 
