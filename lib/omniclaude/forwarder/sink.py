@@ -5,13 +5,16 @@ the broker rejects for good, a dead-letter stand-in of it); otherwise it raises 
 caller sends the same records again later. The producer and the topics are set up on the first call,
 not at construction, so a forwarder with nothing to send never connects. Blocking: `send()` waits at
 most `MAX_BLOCK_MS` for metadata, `flush()` at most `FLUSH_TIMEOUT_S`, polled in short slices so that
-a stop request abandons the batch promptly.
+a stop request abandons the batch promptly. The topic check (which may wait for a broker that accepts
+connections but never answers, and then diagnose it) runs in a daemon thread for the same reason: a stop
+request leaves it behind.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
@@ -79,7 +82,7 @@ class KafkaSink:
 
     def _ready_producer(self) -> Any:
         if not self._topics_ready:
-            self._topics_factory(self.settings)
+            self._check_topics()
             self._topics_ready = True
         if self._producer is None:
             self._producer = self._producer_factory(self.settings)
@@ -132,6 +135,28 @@ class KafkaSink:
                 continue
             sent.append((record, future))
         return sent, rejected
+
+    def _check_topics(self) -> None:
+        """Runs the topic check in a daemon thread, waiting for it in short slices; raises what it raises,
+        or DeliveryAbandoned when a stop is requested first (the thread ends on its own time)."""
+        failure: list[BaseException] = []
+
+        def check() -> None:
+            try:
+                self._topics_factory(self.settings)
+            except BaseException as exc:
+                failure.append(exc)
+
+        thread = threading.Thread(target=check, name="omniclaude-topic-check", daemon=True)
+        thread.start()
+        while True:
+            thread.join(_FLUSH_SLICE_SECONDS)
+            if not thread.is_alive():
+                break
+            if self._should_stop():
+                raise DeliveryAbandoned("stop requested while the topics were being checked")
+        if failure:
+            raise failure[0]
 
     def _flush(self, producer: Any) -> None:
         from kafka.errors import KafkaTimeoutError

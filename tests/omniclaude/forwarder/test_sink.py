@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +112,32 @@ def test_stop_while_waiting_abandons_the_batch(tmp_path: Path) -> None:
     with pytest.raises(DeliveryAbandoned):
         sink.deliver(records(1))
     assert producer.closed
+
+
+def test_stop_while_the_topics_are_checked_abandons_the_batch_at_once(tmp_path: Path) -> None:
+    stop = threading.Event()
+    never = threading.Event()
+    sink = KafkaSink(
+        make_settings(tmp_path, "k:1", prefix="p"),
+        should_stop=stop.is_set,
+        producer_factory=lambda settings: FakeProducer([]),
+        topics_factory=lambda settings: never.wait(30),  # a broker that accepts and never answers
+    )
+    threading.Timer(0.3, stop.set).start()
+    started = time.monotonic()
+    with pytest.raises(DeliveryAbandoned):
+        sink.deliver(records(1))
+    assert time.monotonic() - started < 2
+    never.set()
+
+
+def test_a_failing_topic_check_fails_the_batch(tmp_path: Path) -> None:
+    def unreachable(settings: object) -> None:
+        raise DeliveryError("cannot use Kafka: nothing listens")
+
+    sink = KafkaSink(make_settings(tmp_path, "k:1", prefix="p"), topics_factory=unreachable)
+    with pytest.raises(DeliveryError, match="nothing listens"):
+        sink.deliver(records(1))
 
 
 def test_nothing_to_deliver_creates_nothing(tmp_path: Path) -> None:
