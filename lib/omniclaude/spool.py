@@ -271,16 +271,24 @@ class Position:
 
 
 class Batch:
-    """Events read from the spool: parsed envelopes in spool order, the spool line each was parsed from
-    (`lines[i]` gives `events[i]`), and where reading stopped."""
+    """Lines read from the spool: the parsed envelopes in spool order and the spool line each was parsed
+    from (`lines[i]` gives `events[i]`), and where reading stopped. Read with `parse=False`, `lines` holds
+    every non-blank line, unparsed and unchecked, `starts` the offset of each in its segment, and
+    `events` is empty."""
 
-    __slots__ = ("end", "events", "lines", "skipped")
+    __slots__ = ("end", "events", "lines", "skipped", "starts")
 
     def __init__(
-        self, events: list[dict[str, object]], end: Position, skipped: int, lines: list[bytes] | None = None
+        self,
+        events: list[dict[str, object]],
+        end: Position,
+        skipped: int,
+        lines: list[bytes] | None = None,
+        starts: list[int] | None = None,
     ) -> None:
         self.events = events
         self.lines = lines if lines is not None else []
+        self.starts = starts if starts is not None else []
         self.end = end
         self.skipped = skipped
 
@@ -367,10 +375,13 @@ class SpoolReader:
         max_bytes: int = 4 * 1024 * 1024,
         on_lines: Callable[[list[bytes]], object] | None = None,
         every: int = 250,
+        parse: bool = True,
     ) -> Batch:
         """Returns up to `max_events` events after the cursor (possibly none). While it parses, each
         `every` events' lines are handed to `on_lines` (the rest only in the batch), so that a caller
-        can start working on the first ones."""
+        can start working on the first ones. With `parse=False` the lines are neither parsed nor
+        checked: the caller parses them (`event_or_problem`) and reports those that are not events
+        (`unreadable`)."""
         while True:
             current = self._current()
             if current is None:
@@ -406,6 +417,8 @@ class SpoolReader:
                     end = len(data)  # one line longer than max_bytes: skip it as unreadable
                 else:
                     return Batch([], self.cursor, 0)  # a line still being written: wait for its newline
+            if not parse:
+                return self._split(seq, data[:end], max_events, on_lines, every)
             return self._parse(seq, data[:end], max_events, on_lines, every)
 
     def _parse(
@@ -425,7 +438,7 @@ class SpoolReader:
             start = stop + 1
             if not raw.strip():
                 continue
-            problem = _event_or_problem(raw, self._loads)
+            problem = event_or_problem(raw, self._loads)
             if isinstance(problem, dict):
                 events.append(problem)
                 lines.append(raw)
@@ -442,6 +455,40 @@ class SpoolReader:
         end = Position(seq, offset + min(start, len(data)))
         self._noted = max(self._noted, (end.seq, end.offset))
         return Batch(events, end, skipped, lines)
+
+    def _split(
+        self, seq: int, data: bytes, max_events: int, on_lines: Callable[[list[bytes]], object] | None, every: int
+    ) -> Batch:
+        lines: list[bytes] = []
+        starts: list[int] = []
+        handed = 0
+        offset = self.cursor.offset
+        start = 0
+        while start < len(data) and len(lines) < max_events:
+            stop = data.find(b"\n", start)
+            stop = len(data) if stop < 0 else stop
+            raw = data[start:stop]
+            if raw.strip():
+                lines.append(raw)
+                starts.append(offset + start)
+                if on_lines is not None and len(lines) - handed >= every:
+                    on_lines(lines[handed:])
+                    handed = len(lines)
+            start = stop + 1
+        return Batch([], Position(seq, offset + min(start, len(data))), 0, lines, starts)
+
+    def unreadable(self, batch: Batch, index: int, problem: str) -> bool:
+        """Counts line `index` of a batch read with `parse=False` as unreadable for `problem` (errors.log
+        and quarantine.jsonl, as `read` does); False, doing nothing, when it was counted already (a
+        batch read again after a failed delivery)."""
+        seq, where = batch.end.seq, batch.starts[index]
+        if (seq, where) < self._noted:
+            return False
+        errors = os.path.join(self.directory, "errors.log")
+        append_log(errors, ["unreadable-line", _segment_name(seq), str(where), problem])
+        self._quarantine(batch.lines[index])
+        self._noted = (seq, where + 1)
+        return True
 
     def _quarantine(self, raw: bytes) -> None:
         """Keeps an unreadable line in quarantine.jsonl, best effort (errors.log has counted it already)."""
@@ -569,7 +616,7 @@ def _loads(raw: bytes) -> object:
     return _fastjson.loads(raw.decode("utf-8"))
 
 
-def _event_or_problem(raw: bytes, loads: Callable[[bytes], object]) -> dict[str, object] | str:
+def event_or_problem(raw: bytes, loads: Callable[[bytes], object] = _loads) -> dict[str, object] | str:
     """Returns the event of one spool line (parsed by `loads`), or why it is unreadable; never raises."""
     try:
         event = loads(raw)

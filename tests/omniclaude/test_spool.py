@@ -16,6 +16,7 @@ from omniclaude.spool import (
     Position,
     Spool,
     SpoolReader,
+    event_or_problem,
     list_segments,
     quarantined_lines,
     segment_bytes_for,
@@ -214,6 +215,27 @@ def test_a_batch_hands_its_lines_over_while_it_is_parsed(tmp_path: Path) -> None
     assert [line for lines in handed for line in lines] == batch.lines[:9]
     assert len(batch.lines) == len(batch.events) == 10
     assert [json.loads(line) for line in batch.lines] == batch.events
+
+
+def test_a_batch_read_unparsed_holds_every_line_and_the_caller_counts_the_unreadable(tmp_path: Path) -> None:
+    spool = Spool(str(tmp_path))
+    for index in range(4):
+        spool.append(_line(0, index))
+        if index == 1:
+            spool.append(b"not json\n")
+    reader = SpoolReader(str(tmp_path))
+    batch = reader.read(max_events=10, parse=False)
+    assert batch.events == [] and len(batch.lines) == len(batch.starts) == 5 and batch.skipped == 0
+    problems = [event_or_problem(line) for line in batch.lines]
+    assert [isinstance(problem, str) for problem in problems] == [False, False, True, False, False]
+    assert batch.starts[3] == batch.starts[2] + len(b"not json\n")
+    assert reader.unreadable(batch, 2, "not JSON")
+    assert not reader.unreadable(batch, 2, "not JSON")  # counted already: the batch read again
+    errors = (tmp_path / "errors.log").read_text().split()
+    segment = os.path.basename(list_segments(str(tmp_path))[0][1])
+    assert errors[1:] == ["unreadable-line", segment, str(batch.starts[2]), "not", "JSON"]
+    assert (tmp_path / QUARANTINE_NAME).read_bytes() == b"not json\n"
+    assert reader.read(max_events=10).skipped == 0  # the parsing reader knows it was counted
 
 
 def test_a_stale_cursor_is_reset(tmp_path: Path) -> None:

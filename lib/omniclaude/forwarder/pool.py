@@ -3,9 +3,10 @@
 The drain loop spends its CPU on two things of similar cost: preparing records (redaction above all,
 see `prepare`) and kafka-python's `send`. Both hold the GIL, so threads would not help; a worker
 process does. A batch (`PreparePool.batch()`) is sent chunk by chunk, its first chunks while the caller
-still reads the rest (`PreparedBatch.add`); `PreparedBatch.results(events, lines)` sends what is left and
-yields what `prepare_each` gives for every event, in order, while the worker(s) prepare the chunks after
-it. A worker is sent the spool lines, which it parses again: cheaper than sending the parsed events.
+still reads the rest (`PreparedBatch.add`); `PreparedBatch.results(lines)` sends what is left and yields
+what `prepare_lines` gives for every line, in order, while the worker(s) prepare the chunks after it
+(the usage trigger events of the batch gather in `PreparedBatch.triggers`). A worker is sent the spool
+lines unparsed: it is the only one to parse them.
 
 - Workers are started with `spawn` (safe beside kafka-python's sender thread, and the only method on
   Windows) on the first chunk; starting costs about half a second (imports and the redaction
@@ -28,8 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from omniclaude.config import Settings
-from omniclaude.forwarder import codec
-from omniclaude.forwarder.prepare import OutgoingRecord, Redacting, prepare_each
+from omniclaude.forwarder.prepare import Prepared, Redacting, prepare_lines
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -69,22 +69,25 @@ def _started() -> bool:
     return True
 
 
-def _prepare_chunk(lines: Sequence[bytes]) -> list[OutgoingRecord | str]:
-    """Runs in a worker: `prepare_each` for the events of one chunk of spool lines."""
+Chunk = tuple[list[Prepared], list[dict[str, Any]]]  # what `prepare_lines` gives, and the triggers
+
+
+def _prepare_chunk(lines: Sequence[bytes]) -> Chunk:
+    """Runs in a worker: `prepare_lines` for one chunk of spool lines."""
     settings, redactor = _WORKER[0]
-    events: list[Any] = [codec.loads(line) for line in lines]
-    return prepare_each(events, settings, redactor)
+    triggers: list[dict[str, Any]] = []
+    return prepare_lines(lines, settings, redactor, triggers), triggers
 
 
 class PreparePool:
-    """`workers` processes that run `prepare_each` on chunks of `chunk_events` events; see the module
+    """`workers` processes that run `prepare_lines` on chunks of `chunk_events` lines; see the module
     docstring. `inline` prepares in this process (used for what the pool cannot do)."""
 
     def __init__(
         self,
         settings: Settings,
         workers: int,
-        inline: Callable[[Sequence[dict[str, Any]]], list[OutgoingRecord | str]],
+        inline: Callable[[Sequence[bytes]], Chunk],
         chunk_events: int = CHUNK_EVENTS,
     ) -> None:
         self._settings = settings
@@ -124,7 +127,7 @@ class PreparePool:
             return False
         return True
 
-    def _submit(self, lines: Sequence[bytes]) -> Future[list[OutgoingRecord | str]] | None:
+    def _submit(self, lines: Sequence[bytes]) -> Future[Chunk] | None:
         """Sends one chunk to a worker; None while the workers start, or once the pool is broken."""
         if not self.ready() or self._executor is None:
             return None
@@ -156,19 +159,20 @@ class PreparedBatch:
     def __init__(self, pool: PreparePool) -> None:
         self._pool = pool
         # Each chunk: the worker's future (None: not sent, the workers were not up), its first line, its size.
-        self._sent: list[tuple[Future[list[OutgoingRecord | str]] | None, int, int]] = []
+        self._sent: list[tuple[Future[Chunk] | None, int, int]] = []
         self._lines = 0
+        self.triggers: list[dict[str, Any]] = []
 
     def add(self, lines: Sequence[bytes]) -> None:
         """Sends the next `lines` of the batch to a worker, if the workers are up; never raises."""
         self._sent.append((self._pool._submit(lines), self._lines, len(lines)))
         self._lines += len(lines)
 
-    def results(self, events: Sequence[dict[str, Any]], lines: Sequence[bytes]) -> Iterator[OutgoingRecord | str]:
-        """Yields `prepare_each`'s result for every event of `events`, in order (`lines[i]` gave
-        `events[i]`, and the lines `add` sent are the first ones). A chunk not sent (the workers were
-        still starting) is prepared in this process, unless the workers came up meanwhile; then they get
-        the chunks after it. Chunks not taken are cancelled."""
+    def results(self, lines: Sequence[bytes]) -> Iterator[Prepared]:
+        """Yields `prepare_lines`'s result for every line of `lines`, in order (the lines `add` sent are
+        the first ones), gathering the triggers in `triggers`. A chunk not sent (the workers were still
+        starting) is prepared in this process, unless the workers came up meanwhile; then they get the
+        chunks after it. Chunks not taken are cancelled."""
         size = self._pool.chunk_events
         for start in range(self._lines, len(lines), size):
             self.add(lines[start : start + size])
@@ -178,7 +182,7 @@ class PreparedBatch:
                 if future is None and self._pool.ready():
                     self._send_after(index, lines)
                 if future is None:
-                    yield from self._pool._inline(events[start : start + count])
+                    yield from self._taken(self._pool._inline(lines[start : start + count]))
                     done += count
                     continue
                 try:
@@ -186,17 +190,21 @@ class PreparedBatch:
                 except Exception as exc:
                     self._pool._fail(exc)
                     break
-                if len(prepared) != count:
-                    self._pool._fail(RuntimeError(f"a worker gave {len(prepared)} results for {count} events"))
+                if len(prepared[0]) != count:
+                    self._pool._fail(RuntimeError(f"a worker gave {len(prepared[0])} results for {count} lines"))
                     break
-                yield from prepared
+                yield from self._taken(prepared)
                 done += count
         finally:
             for future, _start, _count in self._sent:
                 if future is not None:
                     future.cancel()
-        if done < len(events):
-            yield from self._pool._inline(events[done:])
+        if done < len(lines):
+            yield from self._taken(self._pool._inline(lines[done:]))
+
+    def _taken(self, chunk: Chunk) -> list[Prepared]:
+        self.triggers += chunk[1]
+        return chunk[0]
 
     def _send_after(self, index: int, lines: Sequence[bytes]) -> None:
         """Sends the chunks after chunk `index` that were not sent."""

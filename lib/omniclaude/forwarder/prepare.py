@@ -220,17 +220,47 @@ def prepare(envelope: dict[str, Any], settings: Settings, redactor: Redacting) -
     )
 
 
-def prepare_each(
-    envelopes: Sequence[dict[str, Any]], settings: Settings, redactor: Redacting
-) -> list[OutgoingRecord | str]:
-    """`prepare` for each envelope, in order; an envelope that cannot be prepared gives the reason
-    (`"<ExceptionType>: <message>"`) instead of a record. Never raises for a bad envelope."""
-    results: list[OutgoingRecord | str] = []
-    for envelope in envelopes:
+class Unreadable(NamedTuple):
+    """A spool line that is not an event, and why (`spool.event_or_problem`): counted and quarantined."""
+
+    problem: str
+
+
+class Unprepared(NamedTuple):
+    """An event that could not be prepared, and why: it is sent as a dead-letter record."""
+
+    event_id: str
+    event_type: object
+    reason: str
+
+
+Prepared = OutgoingRecord | Unprepared | Unreadable
+
+
+def prepare_lines(
+    lines: Sequence[bytes], settings: Settings, redactor: Redacting, triggers: list[dict[str, Any]]
+) -> list[Prepared]:
+    """Parses each spool line as the spool reader does and prepares its event, in order: a record, or
+    why the event could not be prepared, or why the line is not an event. The events that collect
+    transcript usage (`usage.collect.is_trigger`) are appended to `triggers`. Never raises for a bad
+    line or event."""
+    from omniclaude.spool import event_or_problem
+    from omniclaude.usage.collect import is_trigger
+
+    results: list[Prepared] = []
+    for line in lines:
+        event = event_or_problem(line, codec.loads)
+        if isinstance(event, str):
+            results.append(Unreadable(event))
+            continue
+        if is_trigger(event):
+            triggers.append(event)
         try:
-            results.append(prepare(envelope, settings, redactor))
+            results.append(prepare(event, settings, redactor))
         except Exception as exc:
-            results.append(f"{type(exc).__name__}: {exc}")
+            results.append(
+                Unprepared(str(event.get("event_id")), event.get("event_type"), f"{type(exc).__name__}: {exc}")
+            )
     return results
 
 

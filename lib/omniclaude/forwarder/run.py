@@ -1,8 +1,11 @@
 """The drain loop: spool -> prepare -> Kafka -> commit, one batch at a time, for one or more spools.
 
-Per spool (a `Channel`): hold `<spool>/forwarder.lock` for the whole run, read a batch after the cursor,
-prepare every event (redaction, capture mode, topic) while delivering the batch, wait for the broker, and
-only then commit the cursor past it. From the first batch of `POOL_FROM_EVENTS` or more on, batches are
+Per spool (a `Channel`): hold `<spool>/forwarder.lock` for the whole run, read a batch of lines after the
+cursor, parse and prepare every line (`prepare.prepare_lines`: redaction, capture mode, topic) while
+delivering the batch, wait for the broker, collect the transcript usage its trigger events name, and
+only then commit the cursor past it. Each line is parsed once, where it is prepared: a line that is not
+an event is counted and quarantined by the reader then (`SpoolReader.unreadable`), once however often
+its batch is sent. From the first batch of `POOL_FROM_EVENTS` or more on, batches are
 prepared in worker processes (`PreparePool`, `forwarder_workers` of them), chunk by chunk, while this
 process sends the chunks already prepared; the workers get a batch's first chunks while the rest of it
 is still being read. Commit is always last: a crash or a kill re-sends at most the
@@ -38,8 +41,15 @@ from omniclaude.config import Settings
 from omniclaude.forwarder import codec
 from omniclaude.forwarder.errors import DeliveryAbandoned, DeliveryError, ForwarderConfigError
 from omniclaude.forwarder.lock import SpoolLock
-from omniclaude.forwarder.pool import POOL_FROM_EVENTS, PreparedBatch, PreparePool
-from omniclaude.forwarder.prepare import OutgoingRecord, Redacting, dead_letter, prepare_each
+from omniclaude.forwarder.pool import POOL_FROM_EVENTS, Chunk, PreparedBatch, PreparePool
+from omniclaude.forwarder.prepare import (
+    OutgoingRecord,
+    Prepared,
+    Redacting,
+    Unreadable,
+    dead_letter,
+    prepare_lines,
+)
 from omniclaude.forwarder.sink import KafkaSink, Sink
 from omniclaude.forwarder.state import StateFile
 from omniclaude.kafka import KafkaConfigError
@@ -74,6 +84,16 @@ class RunOptions:
     until_empty: bool = False
     timeout: float | None = None
     poll_seconds: float = POLL_SECONDS
+
+
+@dataclass
+class Tally:
+    """What delivering one batch found: events (records and dead letters), lines newly counted as
+    unreadable, and the events that collect transcript usage."""
+
+    events: int = 0
+    skipped: int = 0
+    triggers: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -202,9 +222,11 @@ class Forwarder:
         self.last_error = message
         channel.state.error(message)
 
-    def _records(self, batch: Batch, sent: PreparedBatch | None) -> Iterator[OutgoingRecord]:
-        """Returns the batch's records, prepared as they are taken (see `_prepared`); `sent` holds the
-        chunks of it already sent to the workers while it was read.
+    def _records(
+        self, reader: SpoolReader, batch: Batch, sent: PreparedBatch | None, tally: Tally
+    ) -> Iterator[OutgoingRecord]:
+        """Returns the records of a batch read unparsed, prepared as they are taken (see `_prepared`);
+        `sent` holds the chunks of it already sent to the workers while it was read.
 
         Raises ForwarderConfigError at once when an extra redaction pattern is invalid.
         """
@@ -214,45 +236,61 @@ class Forwarder:
                 self.settings.prompt_hash_key = prompt_hash.ensure_key(self.settings)
             except OSError as exc:  # prompts are then dropped, as in `off` (see prepare)
                 log.warning("cannot make the prompt hash key: %s", exc)
-        events = batch.events
-        if len(events) >= self._pool_from and self._pool is None and self._pooled:
+        lines = batch.lines
+        if len(lines) >= self._pool_from and self._pool is None and self._pooled:
             self._pool = PreparePool(self.settings, self.settings.forwarder_workers, self._inline)
         if self._pool is not None:  # once started, the workers take every batch
             sent = sent or self._pool.batch()
-            results: Iterable[OutgoingRecord | str] = sent.results(events, batch.lines)
+            tally.triggers = sent.triggers
+            results: Iterable[Prepared] = sent.results(lines)
         else:
-            results = prepare_each(events, self.settings, redactor)
-        return self._prepared(events, results)
+            results = prepare_lines(lines, self.settings, redactor, tally.triggers)
+        return self._prepared(reader, batch, results, tally)
 
-    def _inline(self, events: Sequence[dict[str, Any]]) -> list[OutgoingRecord | str]:
-        return prepare_each(events, self.settings, self.redactor())
+    def _inline(self, lines: Sequence[bytes]) -> Chunk:
+        triggers: list[dict[str, Any]] = []
+        return prepare_lines(lines, self.settings, self.redactor(), triggers), triggers
 
     def _prepared(
-        self, events: list[dict[str, Any]], results: Iterable[OutgoingRecord | str]
+        self, reader: SpoolReader, batch: Batch, results: Iterable[Prepared], tally: Tally
     ) -> Iterator[OutgoingRecord]:
-        """Yields a record per event. An event that could not be prepared becomes a dead-letter record,
+        """Yields a record per event, counting them in `tally`. A line that is not an event is counted
+        and quarantined by the reader. An event that could not be prepared becomes a dead-letter record,
         yielded after the others, unless more than `PREPARE_FAILURE_LIMIT` do: then DeliveryError, and
         the batch is retried, not drained (no dead-letter record of it has been yielded)."""
         failures: list[OutgoingRecord] = []
-        for event, result in zip(events, results, strict=True):
+        for index, result in enumerate(results):
             if isinstance(result, OutgoingRecord):
+                tally.events += 1
                 yield result
-                continue
-            if len(failures) >= PREPARE_FAILURE_LIMIT:
-                raise DeliveryError(f"{len(failures) + 1} events of a batch could not be prepared, the last: {result}")
-            event_id = str(event.get("event_id"))
-            log.warning("cannot prepare event %s (%s); sending a dead-letter record", event_id, result)
-            failures.append(
-                dead_letter(
-                    event_id,
-                    event.get("event_type"),
-                    key=None,
-                    reason=PREPARE_FAILED,
-                    error=result,
-                    prefix=self.settings.topic_prefix,
+            elif isinstance(result, Unreadable):
+                tally.skipped += reader.unreadable(batch, index, result.problem)
+            else:
+                tally.events += 1
+                if len(failures) >= PREPARE_FAILURE_LIMIT:
+                    raise DeliveryError(
+                        f"{len(failures) + 1} events of a batch could not be prepared, the last: {result.reason}"
+                    )
+                event_id = result.event_id
+                log.warning("cannot prepare event %s (%s); sending a dead-letter record", event_id, result.reason)
+                failures.append(
+                    dead_letter(
+                        event_id,
+                        result.event_type,
+                        key=None,
+                        reason=PREPARE_FAILED,
+                        error=result.reason,
+                        prefix=self.settings.topic_prefix,
+                    )
                 )
-            )
         yield from failures
+
+    def _skipped(self, channel: Channel, count: int) -> None:
+        if count:
+            channel.state.skipped(count)
+            message = f"skipped {count} unreadable line(s) in {channel.directory} (listed in errors.log)"
+            self._error(channel, message)
+            log.warning("%s", message)
 
     def step(self, channel: Channel) -> str:
         """Moves one batch of a channel; returns "delivered", "empty", "failed" or "abandoned"."""
@@ -262,39 +300,43 @@ class Forwarder:
             sent: PreparedBatch | None = None
             if self._pool is not None and not self._pool.broken:
                 sent = self._pool.batch()
-                batch = reader.read(self._batch_events, self._batch_bytes, sent.add, self._pool.chunk_events)
+                batch = reader.read(
+                    self._batch_events, self._batch_bytes, sent.add, self._pool.chunk_events, parse=False
+                )
             else:
-                batch = reader.read(self._batch_events, self._batch_bytes)
+                batch = reader.read(self._batch_events, self._batch_bytes, parse=False)
         except OSError as exc:
             self._error(channel, f"cannot read the spool {channel.directory}: {exc}")
             log.error("%s", self.last_error)
             return "failed"
-        if batch.skipped:
-            channel.state.skipped(batch.skipped)
-            message = f"skipped {batch.skipped} unreadable line(s) in {channel.directory} (listed in errors.log)"
-            self._error(channel, message)
-            log.warning("%s", message)
-        # Transcript usage named by this batch's hook events joins the spool (next batch) before it ships.
-        self.usage.collect_safely(batch.events, Spool(channel.directory, self.settings.spool_max_bytes).append)
-        if not batch.events:
+        if not batch.lines:
             if batch.end != reader.cursor:
                 reader.commit(batch.end)
             return "empty"
+        tally = Tally()
         try:
-            self.sink.deliver(self._records(batch, sent))
+            self.sink.deliver(self._records(reader, batch, sent, tally))
         except DeliveryAbandoned:
+            self._skipped(channel, tally.skipped)
             return "abandoned"
         except (DeliveryError, ForwarderConfigError, KafkaConfigError) as exc:
+            self._skipped(channel, tally.skipped)
             self._error(channel, str(exc))
-            log.warning("%s; %d event(s) stay in the spool", exc, len(batch.events))
+            log.warning("%s; %d event(s) stay in the spool", exc, len(batch.lines) - tally.skipped)
             return "failed"
-        count = len(batch.events)
+        self._skipped(channel, tally.skipped)
+        # Transcript usage named by this batch's hook events joins the spool (the next batch) before the
+        # cursor moves past them.
+        self.usage.collect_safely(tally.triggers, Spool(channel.directory, self.settings.spool_max_bytes).append)
+        count = tally.events
         try:
             reader.commit(batch.end)
         except OSError as exc:
             self._error(channel, f"delivered {count} event(s) but cannot record it in the spool cursor: {exc}")
             log.error("%s", self.last_error)
             return "failed"
+        if not count:
+            return "empty"  # only unreadable lines
         self.delivered += count
         channel.state.delivered(count)
         if self.on_delivered is not None:

@@ -103,18 +103,27 @@ def _subagent_files(main: str) -> list[str]:
     return [os.path.join(directory, name) for name in names if _AGENT_FILE.fullmatch(name)]
 
 
+def is_trigger(event: Mapping[str, Any]) -> bool:
+    """Whether an event is a hook event whose transcripts `targets_of` reads (see the module docstring)."""
+    payload = event.get("payload")
+    return (
+        event.get("event_type") == "claude_hook"
+        and isinstance(payload, dict)
+        and payload.get("hook_event_name") in TRIGGERS
+        and isinstance(payload.get("input"), dict)
+    )
+
+
 def targets_of(events: Iterable[Mapping[str, Any]]) -> Targets:
     """The transcripts named by the trigger hook events among `events` (see the module docstring)."""
     found = Targets()
     subagents: dict[str, list[str]] = {}  # per main transcript: its folder is listed once per batch
     for event in events:
-        payload = event.get("payload")
-        if event.get("event_type") != "claude_hook" or not isinstance(payload, dict):
+        if not is_trigger(event):
             continue
+        payload = event["payload"]
         name = payload.get("hook_event_name")
-        hook_input = payload.get("input")
-        if name not in TRIGGERS or not isinstance(hook_input, dict):
-            continue
+        hook_input = payload["input"]
         found.rescan = found.rescan or name in RESCAN_TRIGGERS
         raw_context = event.get("context")
         context = {

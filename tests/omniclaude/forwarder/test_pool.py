@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from omniclaude.forwarder.pool import PreparePool
-from omniclaude.forwarder.prepare import OutgoingRecord, prepare_each
+from omniclaude.forwarder.pool import Chunk, PreparePool
+from omniclaude.forwarder.prepare import OutgoingRecord, Prepared, Unreadable, prepare_lines
 from omniclaude.forwarder.redaction import CachingRedactor
 from omniclaude.forwarder.run import Forwarder, RunOptions
 
@@ -35,6 +35,20 @@ def _lines(events: list[dict[str, Any]]) -> list[bytes]:
     return [json.dumps(event).encode() for event in events]
 
 
+def _prepared(lines: Sequence[bytes], settings: Any, redactor: Any) -> list[Prepared]:
+    return prepare_lines(lines, settings, redactor, [])
+
+
+def _inline(settings: Any, redactor: Any, taken: list[int] | None = None) -> Any:
+    def inline(lines: Sequence[bytes]) -> Chunk:
+        if taken is not None:
+            taken.append(len(lines))
+        triggers: list[dict[str, Any]] = []
+        return prepare_lines(lines, settings, redactor, triggers), triggers
+
+    return inline
+
+
 def _up(pool: PreparePool) -> PreparePool:
     """Waits until the pool's workers are up (it starts them), so that they take every chunk."""
     deadline = time.monotonic() + 60
@@ -46,32 +60,31 @@ def _up(pool: PreparePool) -> PreparePool:
 
 def test_results_match_preparing_in_process(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, prefix="p")
-    events = _events(40)
-    expected = prepare_each(events, settings, CachingRedactor())
-    pool = _up(PreparePool(settings, 2, inline=lambda rest: [], chunk_events=7))
+    lines = [*_lines(_events(20)), b"not json", *_lines(_events(20))]
+    expected = _prepared(lines, settings, CachingRedactor())
+    assert isinstance(expected[20], Unreadable) and expected[20].problem.startswith("JSONDecodeError")
+    pool = _up(PreparePool(settings, 2, inline=_inline(settings, None, []), chunk_events=7))
     try:
-        results = list(pool.batch().results(events, _lines(events)))
+        results = list(pool.batch().results(lines))
         assert results == expected
-        assert (
-            list(pool.batch().results(events[:3], _lines(events[:3]))) == expected[:3]
-        )  # the workers serve batch after batch
+        assert list(pool.batch().results(lines[:3])) == expected[:3]  # the workers serve batch after batch
     finally:
         pool.close()
     assert not pool.broken
-    assert all(isinstance(result, OutgoingRecord) and SECRET not in result.value.decode() for result in results)
+    records = [result for result in results if isinstance(result, OutgoingRecord)]
+    assert len(records) == 40 and all(SECRET not in record.value.decode() for record in records)
     assert not multiprocessing.active_children()
 
 
 def test_chunks_sent_while_a_batch_is_read_come_first(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, prefix="p")
-    events = _events(23)
-    lines = _lines(events)
-    pool = _up(PreparePool(settings, 1, inline=lambda rest: [], chunk_events=5))
+    lines = _lines(_events(23))
+    pool = _up(PreparePool(settings, 1, inline=_inline(settings, None, []), chunk_events=5))
     try:
         sent = pool.batch()
         sent.add(lines[:5])
         sent.add(lines[5:10])
-        assert list(sent.results(events, lines)) == prepare_each(events, settings, CachingRedactor())
+        assert list(sent.results(lines)) == _prepared(lines, settings, CachingRedactor())
     finally:
         pool.close()
 
@@ -80,17 +93,17 @@ def test_chunks_are_prepared_here_until_the_workers_are_up_then_by_them(tmp_path
     settings = make_settings(tmp_path, prefix="p")
     redactor = CachingRedactor()
     taken: list[int] = []
+    prepare = _inline(settings, redactor, taken)
 
-    def inline(rest: Sequence[dict[str, Any]]) -> list[OutgoingRecord | str]:
+    def inline(lines: Sequence[bytes]) -> Chunk:
         if not taken:  # the first chunk: the worker is still starting; it is up when the chunk is done
             _up(pool)
-        taken.append(len(rest))
-        return prepare_each(rest, settings, redactor)
+        return prepare(lines)
 
     pool = PreparePool(settings, 1, inline, chunk_events=5)
-    events = _events(23)
+    lines = _lines(_events(23))
     try:
-        assert list(pool.batch().results(events, _lines(events))) == prepare_each(events, settings, redactor)
+        assert list(pool.batch().results(lines)) == _prepared(lines, settings, redactor)
     finally:
         pool.close()
     assert taken == [5, 5]  # the second chunk too: the worker was sent the chunks after it
@@ -101,33 +114,31 @@ def test_a_worker_that_cannot_start_leaves_the_batch_to_this_process(tmp_path: P
     settings = make_settings(tmp_path, prefix="p", redact_patterns="(")  # the worker's redactor fails
     taken: list[int] = []
 
-    def inline(rest: Sequence[dict[str, Any]]) -> list[OutgoingRecord | str]:
-        taken.append(len(rest))
-        return ["inline"] * len(rest)
+    def inline(lines: Sequence[bytes]) -> Chunk:
+        taken.append(len(lines))
+        return [Unreadable("inline")] * len(lines), []
 
     pool = PreparePool(settings, 1, inline, chunk_events=5)
     deadline = time.monotonic() + 60
     while not pool.broken:  # the worker's failure shows when the pool asks whether it is up
         assert not pool.ready() and time.monotonic() < deadline
         time.sleep(0.02)
-    assert list(pool.batch().results(_events(12), _lines(_events(12)))) == ["inline"] * 12
+    assert list(pool.batch().results(_lines(_events(12)))) == [Unreadable("inline")] * 12
     assert taken == [5, 5, 2]
-    assert (
-        list(pool.batch().results(_events(3), _lines(_events(3)))) == ["inline"] * 3
-    )  # closed for good: no new worker
+    assert list(pool.batch().results(_lines(_events(3)))) == [Unreadable("inline")] * 3  # closed: no new worker
     assert not multiprocessing.active_children()
 
 
 def test_a_killed_worker_leaves_the_rest_of_the_batch_to_this_process(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, prefix="p")
     redactor = CachingRedactor()
-    pool = _up(PreparePool(settings, 1, lambda rest: prepare_each(rest, settings, redactor), chunk_events=4))
-    events = _events(400)  # 100 chunks: far more than the worker can finish before it is killed
-    results = pool.batch().results(events, _lines(events))
+    pool = _up(PreparePool(settings, 1, _inline(settings, redactor), chunk_events=4))
+    lines = _lines(_events(400))  # 100 chunks: far more than the worker can finish before it is killed
+    results = pool.batch().results(lines)
     first = [next(results) for _ in range(4)]  # the first chunk came back: the worker runs
     for child in multiprocessing.active_children():
         os.kill(child.pid or 0, signal.SIGKILL)
-    assert first + list(results) == prepare_each(events, settings, redactor)
+    assert first + list(results) == _prepared(lines, settings, redactor)
     assert pool.broken
     pool.close()
 
@@ -156,8 +167,9 @@ from omniclaude.config import Settings
 from omniclaude.forwarder.pool import PreparePool
 
 if __name__ == "__main__":
-    pool = PreparePool(Settings({}, home=sys.argv[1]), 1, lambda rest: [])
-    list(pool.batch().results([{}], [b'{"event_id": "e", "event_type": "agent_action"}']))
+    pool = PreparePool(Settings({}, home=sys.argv[1]), 1, lambda lines: ([], []))
+    while not pool.ready():
+        time.sleep(0.02)
     print(*[child.pid for child in multiprocessing.active_children()], flush=True)
     time.sleep(120)
 """

@@ -13,7 +13,7 @@ import pytest
 from omniclaude import backoff
 from omniclaude import spool as spool_module
 from omniclaude.backoff import Backoff
-from omniclaude.forwarder.errors import DeliveryAbandoned
+from omniclaude.forwarder.errors import DeliveryAbandoned, DeliveryError
 from omniclaude.forwarder.lock import SpoolLock
 from omniclaude.forwarder.run import PREPARE_FAILURE_LIMIT, Forwarder, RunOptions
 from omniclaude.forwarder.state import read_state
@@ -238,6 +238,39 @@ def test_torn_line_is_skipped_counted_and_reported(spool: Path, clock: FakeClock
     forwarder(spool, again, clock).run(RunOptions(until_empty=True))
     assert again.records == []
     assert len((spool / "errors.log").read_text().splitlines()) == 1
+
+
+def test_an_unreadable_line_is_counted_once_when_its_batch_is_sent_again(spool: Path, clock: FakeClock) -> None:
+    first = write_events(spool, 2)
+    append_raw(spool, b"not json\n")
+    second = write_events(spool, 2)
+
+    class FailsOnceAfterTaking(MemorySink):
+        def deliver(self, records: Any) -> None:
+            taken = list(records)  # every line was parsed, the unreadable one counted
+            if not self.batches:
+                self.batches += 1
+                raise DeliveryError("broker unreachable (test)")
+            super().deliver(taken)
+
+    sink = FailsOnceAfterTaking()
+    result = forwarder(spool, sink, clock).run(RunOptions(until_empty=True))
+    assert (result.reason, result.delivered) == ("drained", 4)
+    assert sink.event_ids == [event_id for event_id, _ in first + second]
+    assert len((spool / "errors.log").read_text().splitlines()) == 1
+    assert read_state(str(spool))["skipped_total"] == 1
+
+
+def test_a_batch_of_unreadable_lines_only_is_counted_and_passed(spool: Path, clock: FakeClock) -> None:
+    write_events(spool, 1)
+    SpoolReader(str(spool)).commit(SpoolReader(str(spool)).read().end)
+    append_raw(spool, b"not json\n[1, 2]\n")
+    sink = MemorySink()
+    result = forwarder(spool, sink, clock).run(RunOptions(until_empty=True))
+    assert (result.reason, result.delivered) == ("drained", 0)
+    assert sink.records == [] and pending(spool) == 0
+    assert read_state(str(spool))["skipped_total"] == 2
+    assert (spool / "quarantine.jsonl").read_bytes() == b"not json\n[1, 2]\n"
 
 
 def test_unreadable_spool_is_reported_and_nothing_is_skipped(
