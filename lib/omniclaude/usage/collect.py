@@ -106,12 +106,10 @@ def _subagent_files(main: str) -> list[str]:
 def is_trigger(event: Mapping[str, Any]) -> bool:
     """Whether an event is a hook event whose transcripts `targets_of` reads (see the module docstring)."""
     payload = event.get("payload")
-    return (
-        event.get("event_type") == "claude_hook"
-        and isinstance(payload, dict)
-        and payload.get("hook_event_name") in TRIGGERS
-        and isinstance(payload.get("input"), dict)
-    )
+    if event.get("event_type") != "claude_hook" or not isinstance(payload, dict):
+        return False
+    name = payload.get("hook_event_name")
+    return isinstance(name, str) and name in TRIGGERS and isinstance(payload.get("input"), dict)
 
 
 def targets_of(events: Iterable[Mapping[str, Any]]) -> Targets:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from omniclaude.events import Envelope
-from omniclaude.usage.collect import SpoolUnavailable, UsageCollector, event_id
+from omniclaude.usage.collect import SpoolUnavailable, UsageCollector, event_id, is_trigger
 from omniclaude.usage.state import read_usage_state, summary
 
 from tests.omniclaude.usage.test_transcript import FIXTURE, SESSION, assistant
@@ -266,3 +266,15 @@ def test_a_response_whose_lines_straddle_two_chunks_is_emitted_once(
     monkeypatch.setattr(collect, "CHUNK_BYTES", len(line) + 50)
     spooled = Spooled()
     assert collector(tmp_path).collect([hook("Stop", transcript)], spooled) == 1
+
+
+def test_a_trigger_is_a_hook_event_named_so_with_an_input_and_odd_shapes_are_not() -> None:
+    def hook(name: object, hook_input: object = None) -> dict[str, object]:
+        return {"event_type": "claude_hook", "payload": {"hook_event_name": name, "input": hook_input or {}}}
+
+    assert is_trigger(hook("Stop")) and is_trigger(hook("SessionStart"))
+    assert not is_trigger(hook("PreToolUse"))
+    assert not is_trigger(hook(["Stop"]))  # not hashable: no error either
+    assert not is_trigger(hook("Stop", ["not", "a", "dict"]))
+    assert not is_trigger({"event_type": "claude_hook", "payload": "Stop"})
+    assert not is_trigger({"event_type": "agent_action", "payload": {"hook_event_name": "Stop", "input": {}}})
