@@ -34,7 +34,7 @@ from omniclaude.paths import UnsafePathError, check_dir, ensure_dir, open_privat
 
 TYPE_CHECKING = False  # not `typing`'s: the hook imports this module and must start fast
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 SEGMENT_SUFFIX = ".jsonl"
 SEALED_SUFFIX = ".sealed"
@@ -271,10 +271,9 @@ class Position:
 
 
 class Batch:
-    """Lines read from the spool: the parsed envelopes in spool order and the spool line each was parsed
-    from (`lines[i]` gives `events[i]`), and where reading stopped. Read with `parse=False`, `lines` holds
-    every non-blank line, unparsed and unchecked, `starts` the offset of each in its segment, and
-    `events` is empty."""
+    """What was read from the spool, and where reading stopped: the parsed envelopes in spool order; or,
+    read with `parse=False`, every non-blank line, unparsed and unchecked (`lines`), and the offset of
+    each in its segment (`starts`)."""
 
     __slots__ = ("end", "events", "lines", "skipped", "starts")
 
@@ -377,11 +376,11 @@ class SpoolReader:
         every: int = 250,
         parse: bool = True,
     ) -> Batch:
-        """Returns up to `max_events` events after the cursor (possibly none). While it parses, each
-        `every` events' lines are handed to `on_lines` (the rest only in the batch), so that a caller
-        can start working on the first ones. With `parse=False` the lines are neither parsed nor
-        checked: the caller parses them (`event_or_problem`) and reports those that are not events
-        (`unreadable`)."""
+        """Returns up to `max_events` events after the cursor (possibly none). With `parse=False` it
+        returns up to `max_events` lines instead, neither parsed nor checked: the caller parses them
+        (`event_or_problem`) and reports those that are not events (`unreadable`); while it reads, each
+        `every` lines are handed to `on_lines` (the rest only in the batch), so that a caller can start
+        working on the first ones."""
         while True:
             current = self._current()
             if current is None:
@@ -419,42 +418,27 @@ class SpoolReader:
                     return Batch([], self.cursor, 0)  # a line still being written: wait for its newline
             if not parse:
                 return self._split(seq, data[:end], max_events, on_lines, every)
-            return self._parse(seq, data[:end], max_events, on_lines, every)
+            return self._parse(seq, data[:end], max_events)
 
-    def _parse(
-        self, seq: int, data: bytes, max_events: int, on_lines: Callable[[list[bytes]], object] | None, every: int
-    ) -> Batch:
+    def _parse(self, seq: int, data: bytes, max_events: int) -> Batch:
         events: list[dict[str, object]] = []
-        lines: list[bytes] = []
-        handed = 0
         skipped = 0
         offset = self.cursor.offset
-        errors = os.path.join(self.directory, "errors.log")
-        start = 0
-        while start < len(data) and len(events) < max_events:
-            stop = data.find(b"\n", start)
-            stop = len(data) if stop < 0 else stop
-            raw = data[start:stop]
-            start = stop + 1
+        end = 0
+        for start, raw in _lines(data):
+            if len(events) >= max_events:
+                break
+            end = start + len(raw) + 1
             if not raw.strip():
                 continue
             problem = event_or_problem(raw, self._loads)
             if isinstance(problem, dict):
                 events.append(problem)
-                lines.append(raw)
-                if on_lines is not None and len(lines) - handed >= every:
-                    on_lines(lines[handed:])
-                    handed = len(lines)
-                continue
-            where = offset + start - len(raw) - 1
-            if (seq, where) < self._noted:
-                continue  # a batch read again after a failed delivery: this line is counted already
-            skipped += 1
-            append_log(errors, ["unreadable-line", _segment_name(seq), str(where), problem])
-            self._quarantine(raw)
-        end = Position(seq, offset + min(start, len(data)))
-        self._noted = max(self._noted, (end.seq, end.offset))
-        return Batch(events, end, skipped, lines)
+            elif self._note_unreadable(seq, offset + start, raw, problem):
+                skipped += 1
+        batch_end = Position(seq, offset + min(end, len(data)))
+        self._noted = max(self._noted, (batch_end.seq, batch_end.offset))
+        return Batch(events, batch_end, skipped)
 
     def _split(
         self, seq: int, data: bytes, max_events: int, on_lines: Callable[[list[bytes]], object] | None, every: int
@@ -463,30 +447,34 @@ class SpoolReader:
         starts: list[int] = []
         handed = 0
         offset = self.cursor.offset
-        start = 0
-        while start < len(data) and len(lines) < max_events:
-            stop = data.find(b"\n", start)
-            stop = len(data) if stop < 0 else stop
-            raw = data[start:stop]
-            if raw.strip():
-                lines.append(raw)
-                starts.append(offset + start)
-                if on_lines is not None and len(lines) - handed >= every:
-                    on_lines(lines[handed:])
-                    handed = len(lines)
-            start = stop + 1
-        return Batch([], Position(seq, offset + min(start, len(data))), 0, lines, starts)
+        end = 0
+        for start, raw in _lines(data):
+            if len(lines) >= max_events:
+                break
+            end = start + len(raw) + 1
+            if not raw.strip():
+                continue
+            lines.append(raw)
+            starts.append(offset + start)
+            if on_lines is not None and len(lines) - handed >= every:
+                on_lines(lines[handed:])
+                handed = len(lines)
+        return Batch([], Position(seq, offset + min(end, len(data))), 0, lines, starts)
 
     def unreadable(self, batch: Batch, index: int, problem: str) -> bool:
         """Counts line `index` of a batch read with `parse=False` as unreadable for `problem` (errors.log
         and quarantine.jsonl, as `read` does); False, doing nothing, when it was counted already (a
         batch read again after a failed delivery)."""
-        seq, where = batch.end.seq, batch.starts[index]
+        return self._note_unreadable(batch.end.seq, batch.starts[index], batch.lines[index], problem)
+
+    def _note_unreadable(self, seq: int, where: int, raw: bytes, problem: str) -> bool:
+        """Lists the unreadable line at `where` in segment `seq` in errors.log and keeps it in quarantine;
+        False, doing nothing, when it was listed already."""
         if (seq, where) < self._noted:
             return False
         errors = os.path.join(self.directory, "errors.log")
         append_log(errors, ["unreadable-line", _segment_name(seq), str(where), problem])
-        self._quarantine(batch.lines[index])
+        self._quarantine(raw)
         self._noted = (seq, where + 1)
         return True
 
@@ -610,6 +598,17 @@ def quarantined_lines(directory: str) -> int:
             return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
     except OSError:
         return 0
+
+
+def _lines(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """The offset and the bytes (without the newline) of each line of `data`, blank ones too; the last
+    line needs no newline."""
+    start = 0
+    while start < len(data):
+        stop = data.find(b"\n", start)
+        stop = len(data) if stop < 0 else stop
+        yield start, data[start:stop]
+        start = stop + 1
 
 
 def _loads(raw: bytes) -> object:
