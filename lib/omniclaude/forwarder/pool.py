@@ -5,7 +5,7 @@ see `prepare`) and kafka-python's `send`. Both hold the GIL, so threads would no
 process does. A batch (`PreparePool.batch()`) is sent chunk by chunk, its first chunks while the caller
 still reads the rest (`PreparedBatch.add`); `PreparedBatch.results(lines)` sends what is left and yields
 what `prepare_lines` gives for every line, in order, while the worker(s) prepare the chunks after it
-(the usage trigger events of the batch gather in `PreparedBatch.triggers`). A worker is sent the spool
+(gathering the usage trigger events of the batch, as `prepare_lines` does). A worker is sent the spool
 lines unparsed: it is the only one to parse them.
 
 - Workers are started with `spawn` (safe beside kafka-python's sender thread, and the only method on
@@ -70,6 +70,12 @@ def _started() -> bool:
 
 
 Chunk = tuple[list[Prepared], list[dict[str, Any]]]  # what `prepare_lines` gives, and the triggers
+
+
+def _taken(chunk: Chunk, triggers: list[dict[str, Any]]) -> list[Prepared]:
+    """A chunk's results, its triggers appended to `triggers`."""
+    triggers += chunk[1]
+    return chunk[0]
 
 
 def _prepare_chunk(lines: Sequence[bytes]) -> Chunk:
@@ -161,18 +167,17 @@ class PreparedBatch:
         # Each chunk: the worker's future (None: not sent, the workers were not up), its first line, its size.
         self._sent: list[tuple[Future[Chunk] | None, int, int]] = []
         self._lines = 0
-        self.triggers: list[dict[str, Any]] = []
 
     def add(self, lines: Sequence[bytes]) -> None:
         """Sends the next `lines` of the batch to a worker, if the workers are up; never raises."""
         self._sent.append((self._pool._submit(lines), self._lines, len(lines)))
         self._lines += len(lines)
 
-    def results(self, lines: Sequence[bytes]) -> Iterator[Prepared]:
+    def results(self, lines: Sequence[bytes], triggers: list[dict[str, Any]]) -> Iterator[Prepared]:
         """Yields `prepare_lines`'s result for every line of `lines`, in order (the lines `add` sent are
-        the first ones), gathering the triggers in `triggers`. A chunk not sent (the workers were still
-        starting) is prepared in this process, unless the workers came up meanwhile; then they get the
-        chunks after it. Chunks not taken are cancelled."""
+        the first ones), appending the trigger events to `triggers` as `prepare_lines` does. A chunk not
+        sent (the workers were still starting) is prepared in this process, unless the workers came up
+        meanwhile; then they get the chunks after it. Chunks not taken are cancelled."""
         size = self._pool.chunk_events
         for start in range(self._lines, len(lines), size):
             self.add(lines[start : start + size])
@@ -182,7 +187,7 @@ class PreparedBatch:
                 if future is None and self._pool.ready():
                     self._send_after(index, lines)
                 if future is None:
-                    yield from self._taken(self._pool._inline(lines[start : start + count]))
+                    yield from _taken(self._pool._inline(lines[start : start + count]), triggers)
                     done += count
                     continue
                 try:
@@ -193,18 +198,14 @@ class PreparedBatch:
                 if len(prepared[0]) != count:
                     self._pool._fail(RuntimeError(f"a worker gave {len(prepared[0])} results for {count} lines"))
                     break
-                yield from self._taken(prepared)
+                yield from _taken(prepared, triggers)
                 done += count
         finally:
             for future, _start, _count in self._sent:
                 if future is not None:
                     future.cancel()
         if done < len(lines):
-            yield from self._taken(self._pool._inline(lines[done:]))
-
-    def _taken(self, chunk: Chunk) -> list[Prepared]:
-        self.triggers += chunk[1]
-        return chunk[0]
+            yield from _taken(self._pool._inline(lines[done:]), triggers)
 
     def _send_after(self, index: int, lines: Sequence[bytes]) -> None:
         """Sends the chunks after chunk `index` that were not sent."""

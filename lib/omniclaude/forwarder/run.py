@@ -241,8 +241,7 @@ class Forwarder:
             self._pool = PreparePool(self.settings, self.settings.forwarder_workers, self._inline)
         if self._pool is not None:  # once started, the workers take every batch
             sent = sent or self._pool.batch()
-            tally.triggers = sent.triggers
-            results: Iterable[Prepared] = sent.results(lines)
+            results: Iterable[Prepared] = sent.results(lines, tally.triggers)
         else:
             results = prepare_lines(lines, self.settings, redactor, tally.triggers)
         return self._prepared(reader, batch, results, tally)

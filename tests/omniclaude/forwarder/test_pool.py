@@ -60,19 +60,22 @@ def _up(pool: PreparePool) -> PreparePool:
 
 def test_results_match_preparing_in_process(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, prefix="p")
-    lines = [*_lines(_events(20)), b"not json", *_lines(_events(20))]
+    stop = new_event("claude_hook", payload={"hook_event_name": "Stop", "input": {"transcript_path": "/t.jsonl"}})
+    lines = [*_lines(_events(20)), b"not json", *_lines([stop]), *_lines(_events(20))]
     expected = _prepared(lines, settings, CachingRedactor())
     assert isinstance(expected[20], Unreadable) and expected[20].problem.startswith("JSONDecodeError")
     pool = _up(PreparePool(settings, 2, inline=_inline(settings, None, []), chunk_events=7))
     try:
-        results = list(pool.batch().results(lines))
+        triggers: list[dict[str, Any]] = []
+        results = list(pool.batch().results(lines, triggers))
         assert results == expected
-        assert list(pool.batch().results(lines[:3])) == expected[:3]  # the workers serve batch after batch
+        assert triggers == [json.loads(line) for line in lines if b'"Stop"' in line]  # gathered by the workers
+        assert list(pool.batch().results(lines[:3], [])) == expected[:3]  # the workers serve batch after batch
     finally:
         pool.close()
     assert not pool.broken
     records = [result for result in results if isinstance(result, OutgoingRecord)]
-    assert len(records) == 40 and all(SECRET not in record.value.decode() for record in records)
+    assert len(records) == 41 and all(SECRET not in record.value.decode() for record in records)
     assert not multiprocessing.active_children()
 
 
@@ -84,7 +87,7 @@ def test_chunks_sent_while_a_batch_is_read_come_first(tmp_path: Path) -> None:
         sent = pool.batch()
         sent.add(lines[:5])
         sent.add(lines[5:10])
-        assert list(sent.results(lines)) == _prepared(lines, settings, CachingRedactor())
+        assert list(sent.results(lines, [])) == _prepared(lines, settings, CachingRedactor())
     finally:
         pool.close()
 
@@ -103,7 +106,7 @@ def test_chunks_are_prepared_here_until_the_workers_are_up_then_by_them(tmp_path
     pool = PreparePool(settings, 1, inline, chunk_events=5)
     lines = _lines(_events(23))
     try:
-        assert list(pool.batch().results(lines)) == _prepared(lines, settings, redactor)
+        assert list(pool.batch().results(lines, [])) == _prepared(lines, settings, redactor)
     finally:
         pool.close()
     assert taken == [5, 5]  # the second chunk too: the worker was sent the chunks after it
@@ -123,9 +126,9 @@ def test_a_worker_that_cannot_start_leaves_the_batch_to_this_process(tmp_path: P
     while not pool.broken:  # the worker's failure shows when the pool asks whether it is up
         assert not pool.ready() and time.monotonic() < deadline
         time.sleep(0.02)
-    assert list(pool.batch().results(_lines(_events(12)))) == [Unreadable("inline")] * 12
+    assert list(pool.batch().results(_lines(_events(12)), [])) == [Unreadable("inline")] * 12
     assert taken == [5, 5, 2]
-    assert list(pool.batch().results(_lines(_events(3)))) == [Unreadable("inline")] * 3  # closed: no new worker
+    assert list(pool.batch().results(_lines(_events(3)), [])) == [Unreadable("inline")] * 3  # closed: no new worker
     assert not multiprocessing.active_children()
 
 
@@ -134,7 +137,7 @@ def test_a_killed_worker_leaves_the_rest_of_the_batch_to_this_process(tmp_path: 
     redactor = CachingRedactor()
     pool = _up(PreparePool(settings, 1, _inline(settings, redactor), chunk_events=4))
     lines = _lines(_events(400))  # 100 chunks: far more than the worker can finish before it is killed
-    results = pool.batch().results(lines)
+    results = pool.batch().results(lines, [])
     first = [next(results) for _ in range(4)]  # the first chunk came back: the worker runs
     for child in multiprocessing.active_children():
         os.kill(child.pid or 0, signal.SIGKILL)
